@@ -1,0 +1,46 @@
+# The README's two commands: `make demo` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
+# Meltano 4 keeps run logs in the user's state dir; keep them inside the project instead.
+export XDG_STATE_HOME := $(abspath .meltano/user-state)
+
+.PHONY: setup demo test sandbox-up sandbox-down constraints clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-runs only when a pin or a package definition changed.
+$(VENV)/.installed: $(BIN)/python requirements.txt constraints.txt \
+		sandbox/pyproject.toml tap-eventmaker/pyproject.toml target-salesforce-campaign/pyproject.toml
+	$(BIN)/pip install --quiet --upgrade 'pip==25.3'
+	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e ./sandbox -e ./tap-eventmaker -e ./target-salesforce-campaign
+	touch $@
+
+# Meltano installs each plugin into its own venv under .meltano/.
+.meltano/.installed: $(VENV)/.installed meltano.yml
+	$(BIN)/meltano install
+	touch $@
+
+setup: .meltano/.installed
+
+sandbox-up: setup
+	$(BIN)/sandbox up
+
+sandbox-down:
+	-$(BIN)/sandbox down
+
+demo: setup
+	bash scripts/demo.sh
+
+test: setup
+	bash scripts/test.sh
+
+constraints: $(BIN)/python
+	$(BIN)/pip freeze --exclude-editable | grep -v -iE '^(meltano|simple-salesforce|singer-sdk|requests|requests-mock|pytest|pytest-xdist|starlette|uvicorn|trustme|psutil)==' > constraints.txt
+
+clean: sandbox-down
+	rm -rf $(VENV) .meltano .sandbox

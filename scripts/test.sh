@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Runs every test suite: sandbox conformance, tap, target, and the project's end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec .venv/bin/pytest "$@"
