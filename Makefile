@@ -15,7 +15,6 @@ $(BIN)/python:
 # Re-runs only when a pin or a package definition changed.
 $(VENV)/.installed: $(BIN)/python requirements.txt constraints.txt \
 		sandbox/pyproject.toml tap-eventmaker/pyproject.toml target-salesforce-campaign/pyproject.toml
-	$(BIN)/pip install --quiet --upgrade 'pip==25.3'
 	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e ./sandbox -e ./tap-eventmaker -e ./target-salesforce-campaign
 	touch $@
