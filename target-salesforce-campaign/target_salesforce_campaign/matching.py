@@ -1,0 +1,125 @@
+"""Pure matching rules: stored IDs first, then the uniqueness key, else create (issue 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from target_salesforce_campaign.errors import RecordError
+
+CONTACTS_ONLY = "contacts_only"
+CONTACTS_THEN_LEADS = "contacts_then_leads"
+
+
+def normalize_key(value: object) -> str | None:
+    """Key as Salesforce compares it (trimmed, case-insensitive); None when empty."""
+    if value is None:
+        return None
+    text = str(value).strip().casefold()
+    return text or None
+
+
+@dataclass(frozen=True)
+class StoredIds:
+    """IDs already on the participant (earlier sync or CSV import), any subset."""
+
+    contact_id: str | None = None
+    lead_id: str | None = None
+    campaign_member_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FoundRecord:
+    """A Contact or Lead as read back from Salesforce."""
+
+    sobject: str
+    id: str
+    key: str | None = None
+    converted_contact_id: str | None = None
+
+
+@dataclass
+class Lookup:
+    """What the batch's queries found."""
+
+    contacts_by_id: dict[str, FoundRecord] = field(default_factory=dict)
+    leads_by_id: dict[str, FoundRecord] = field(default_factory=dict)
+    contacts_by_key: dict[str, list[FoundRecord]] = field(default_factory=dict)
+    leads_by_key: dict[str, list[FoundRecord]] = field(default_factory=dict)
+
+    def add(self, record: FoundRecord) -> None:
+        """Index a record by Id and by key."""
+        by_id, by_key = (
+            (self.contacts_by_id, self.contacts_by_key)
+            if record.sobject == "Contact"
+            else (self.leads_by_id, self.leads_by_key)
+        )
+        if record.id in by_id:
+            return
+        by_id[record.id] = record
+        if record.key and not record.converted_contact_id:
+            by_key.setdefault(record.key, []).append(record)
+
+
+@dataclass(frozen=True)
+class Matched:
+    """An existing record to update."""
+
+    sobject: str
+    id: str
+    via: str  # stored_id | converted_lead | key
+
+
+@dataclass(frozen=True)
+class ToCreate:
+    """No record found: create one."""
+
+    sobject: str
+
+
+def _from_stored(ids: StoredIds, lookup: Lookup) -> Matched | None:
+    if ids.contact_id and ids.contact_id in lookup.contacts_by_id:
+        return Matched("Contact", ids.contact_id, "stored_id")
+    lead = lookup.leads_by_id.get(ids.lead_id) if ids.lead_id else None
+    if lead is None:
+        return None
+    if lead.converted_contact_id:
+        return Matched("Contact", lead.converted_contact_id, "converted_lead")
+    return Matched("Lead", lead.id, "stored_id")
+
+
+def _single(candidates: list[FoundRecord], key_field: str) -> Matched | RecordError | None:
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        ids = ", ".join(sorted(c.id for c in candidates))
+        return RecordError(
+            "AMBIGUOUS_MATCH", f"{len(candidates)} {candidates[0].sobject}s share this {key_field}: {ids}", (key_field,)
+        )
+    return Matched(candidates[0].sobject, candidates[0].id, "key")
+
+
+def match(
+    ids: StoredIds, key: str | None, lookup: Lookup, *, mode: str, create_as: str, key_field: str
+) -> Matched | ToCreate | RecordError:
+    """Decide what to do with one participant.
+
+    Stored IDs win when they still exist (a converted Lead leads to its Contact); deleted or merged
+    records fall back to the key: Contacts, then unconverted Leads when `mode` allows. Several
+    matches is an error, never a random pick. A participant without a key value is not created
+    blindly: nothing would find it again after a crash between create and write-back.
+    """
+    stored = _from_stored(ids, lookup)
+    if stored:
+        return stored
+    if key is None:
+        return RecordError(
+            "MISSING_UNIQUENESS_KEY", f"No {key_field} value and no stored Salesforce ID: cannot match safely", (key_field,)
+        )
+    for candidates in (
+        lookup.contacts_by_key.get(key, []),
+        lookup.leads_by_key.get(key, []) if mode == CONTACTS_THEN_LEADS else [],
+    ):
+        found = _single(candidates, key_field)
+        if found:
+            return found
+    return ToCreate(create_as)
