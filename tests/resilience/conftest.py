@@ -1,0 +1,351 @@
+"""Harness for the resilience suites: runs tap-eventmaker → target-salesforce-campaign in-process
+against the sandbox fixtures, injects faults mid-run, and checks the project's invariants.
+
+The suites read top-down from here: `Pipeline` (config, seeding, runs, state carried between runs),
+`FaultTrigger` (a fault that lands after the k-th matching request), `Outcome` (what Eventmaker and
+Salesforce hold afterwards) and the invariant checks every fault test ends with.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) /services/data/")
+EVENTMAKER_WRITE = re.compile(r"^PUT /api/v1/events/[^/]+/guests/")
+SYNC_STATE_KEY = "salesforce"
+
+
+# --------------------------------------------------------------------------- test data
+
+
+def object_id(prefix: int, index: int) -> str:
+    """A deterministic 24-hex Eventmaker id."""
+    return f"{prefix:08x}{index:016x}"
+
+
+def clean_guest(event_id: str, index: int, **overrides) -> dict:
+    """A valid participant in API shape; `overrides` replace fields (None values included)."""
+    guest = {
+        "_id": event_id[:12] + f"{index:012x}",
+        "event_id": event_id,
+        "email": f"guest{index}.{event_id[-4:]}@example.com",
+        "first_name": f"First{index}",
+        "last_name": f"Last{index}",
+        "company_name": f"Company {index}",
+        "status": "registered",
+        "showed_up": False,
+    }
+    guest.update(overrides)
+    return guest
+
+
+def clean_dataset(participants: int, events: int = 2) -> dict:
+    """An Eventmaker load payload of valid participants spread over `events` events."""
+    event_ids = [object_id(0xE7E7, number) for number in range(events)]
+    return {
+        "events": [{"_id": event_id, "title": f"Resilience event {n}"} for n, event_id in enumerate(event_ids)],
+        "guests": [clean_guest(event_ids[i % events], i) for i in range(participants)],
+    }
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class RunResult:
+    """One in-process tap → target run: the target's STATE lines and what each side raised."""
+
+    states: list[dict]
+    tap_error: BaseException | None
+    target_error: BaseException | None
+    logs: str
+
+    @property
+    def ok(self) -> bool:
+        return self.tap_error is None and self.target_error is None
+
+
+def _run_quietly(func) -> tuple[str, str, BaseException | None]:
+    """Call `func` with stdout/stderr captured; return (stdout, stderr, exception or None)."""
+    out, err = io.StringIO(), io.StringIO()
+    error = None
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            func()
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a failed run is a result here
+            error = exc
+    return out.getvalue(), err.getvalue(), error
+
+
+class Pipeline:
+    """tap-eventmaker → target-salesforce-campaign on the two sandbox fixtures, state kept between runs."""
+
+    def __init__(self, eventmaker, salesforce, caplog, **target_settings) -> None:
+        self.eventmaker = eventmaker
+        self.salesforce = salesforce
+        self.caplog = caplog
+        self.state: dict = {}
+        self.target_settings = {"batch_size": 10, **target_settings}
+        self.tap_settings: dict = {"page_size": 10}
+        self.runs: list[RunResult] = []
+
+    @property
+    def tap_config(self) -> dict:
+        return {
+            "api_url": self.eventmaker.url,
+            "auth_token": self.eventmaker.auth_token,
+            "start_date": "2000-01-01T00:00:00Z",
+            **self.tap_settings,
+        }
+
+    @property
+    def target_config(self) -> dict:
+        credentials = self.salesforce.credentials
+        return {
+            **{key: credentials[key] for key in
+               ("login_url", "username", "password", "security_token", "client_id", "client_secret")
+               if key in credentials},
+            "ca_bundle": str(self.salesforce.ca_bundle),
+            "campaign_id": self.salesforce.campaign_id,
+            "eventmaker_api_url": self.eventmaker.url,
+            "eventmaker_auth_token": self.eventmaker.auth_token,
+            **self.target_settings,
+        }
+
+    def load(self, eventmaker_payload: dict, salesforce_payload: dict | None = None) -> None:
+        self.eventmaker.store.load(eventmaker_payload)
+        if salesforce_payload:
+            self.salesforce.store.load(salesforce_payload)
+
+    def run(self) -> RunResult:
+        """Tap to a buffer, then the buffer through the target; the last STATE line becomes `self.state`."""
+        from tap_eventmaker.tap import TapEventmaker
+        from target_salesforce_campaign.target import TargetSalesforceCampaign
+
+        self.caplog.clear()
+        messages = io.StringIO()
+        tap_out, tap_err, tap_error = _run_quietly(
+            lambda: TapEventmaker(config=self.tap_config, state=self.state or None, setup_mapper=True).sync_all()
+        )
+        messages.write(tap_out)
+        messages.seek(0)
+
+        def load() -> None:
+            target = TargetSalesforceCampaign(config=self.target_config, setup_mapper=True)
+            target.process_lines(messages)
+            target.process_endofpipe()
+
+        target_out, target_err, target_error = _run_quietly(load)
+        states = [json.loads(line) for line in target_out.splitlines() if line.strip()]
+        if states:
+            self.state = states[-1]
+        result = RunResult(states, tap_error, target_error, "\n".join([tap_err, target_err, self.caplog.text]))
+        self.runs.append(result)
+        return result
+
+    def run_until_ok(self, attempts: int = 3) -> RunResult:
+        """Re-run after a fault: the faults are cleared, so a healthy pipeline succeeds at once."""
+        self.eventmaker.clear_faults()
+        self.salesforce.clear_faults()
+        result = self.run()
+        assert result.ok, f"re-run failed: tap={result.tap_error!r} target={result.target_error!r}\n{result.logs[-3000:]}"
+        return result
+
+
+# --------------------------------------------------------------------------- faults
+
+
+class FaultTrigger:
+    """Injects a fault once `after` requests matching `match` have been served (a fault mid-run)."""
+
+    def __init__(self, sandbox, match: str, after: int, **fault) -> None:
+        self.sandbox, self.match, self.after, self.fault = sandbox, match, after, fault
+        self.pattern = re.compile(match)
+        self.fired = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _matching(self) -> int:
+        return sum(1 for r in self.sandbox.requests() if self.pattern.search(f"{r['method']} {r['path']}"))
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            if self._matching() >= self.after:
+                self.sandbox.inject_fault(self.match, **self.fault)
+                self.fired.set()
+                return
+            time.sleep(0.005)
+
+    def __enter__(self) -> "FaultTrigger":
+        if self.after == 0:
+            self.sandbox.inject_fault(self.match, **self.fault)
+            self.fired.set()
+        else:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+
+# --------------------------------------------------------------------------- outcome
+
+
+def _snapshot(sandbox) -> dict:
+    response = requests.get(f"{sandbox.url}/__sandbox/snapshot", verify=getattr(sandbox, "ca_bundle", True), timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def sync_entry(guest: dict) -> dict:
+    """The participant's Salesforce sync state (contracts §1), {} when absent."""
+    refs = guest.get("third_party_applications_refs") or {}
+    return refs.get(SYNC_STATE_KEY) or {}
+
+
+@dataclass
+class Outcome:
+    """What both systems hold after a run."""
+
+    guests: list[dict]
+    records: dict[str, list[dict]] = field(default_factory=dict)
+    campaign_id: str = ""
+
+    @classmethod
+    def read(cls, pipeline: Pipeline) -> "Outcome":
+        eventmaker = _snapshot(pipeline.eventmaker)
+        salesforce = _snapshot(pipeline.salesforce)
+        return cls(
+            guests=list(eventmaker["guests"]),
+            records={name: list(rows) for name, rows in salesforce["records"].items()},
+            campaign_id=pipeline.salesforce.campaign_id,
+        )
+
+    def guest(self, guest_id: str) -> dict:
+        return next(g for g in self.guests if g["_id"] == guest_id)
+
+    def people_with_email(self, email: str) -> list[dict]:
+        """Contacts and unconverted Leads whose Email equals `email` (case-insensitively)."""
+        wanted = email.strip().lower()
+        contacts = [r for r in self.records.get("Contact", []) if (r.get("Email") or "").lower() == wanted]
+        leads = [r for r in self.records.get("Lead", [])
+                 if (r.get("Email") or "").lower() == wanted and not r.get("IsConverted")]
+        return contacts + leads
+
+    def members(self) -> list[dict]:
+        return [m for m in self.records.get("CampaignMember", []) if m.get("CampaignId") == self.campaign_id]
+
+    def members_of(self, person_id: str) -> list[dict]:
+        return [m for m in self.members() if person_id in (m.get("ContactId"), m.get("LeadId"))]
+
+    def record(self, sobject: str, record_id: str) -> dict | None:
+        return next((r for r in self.records.get(sobject, []) if r.get("Id") == record_id), None)
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def guest_bookmarks(state: dict) -> dict[str, str]:
+    """`event_id` → replication_key_value of the guests stream's partitions in a target STATE."""
+    partitions = state.get("bookmarks", {}).get("guests", {}).get("partitions", [])
+    return {p["context"]["event_id"]: p["replication_key_value"]
+            for p in partitions if p.get("replication_key_value")}
+
+
+def is_accounted(guest: dict) -> bool:
+    entry = sync_entry(guest)
+    return bool(entry.get("last_synced_at") or entry.get("last_error"))
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+def assert_bookmarks_never_pass_unaccounted(state: dict, outcome: Outcome) -> None:
+    """Invariant 3: a participant not yet synced nor errored is newer than its event's bookmark."""
+    bookmarks = guest_bookmarks(state)
+    for guest in outcome.guests:
+        bookmark = bookmarks.get(guest["event_id"])
+        if bookmark and not is_accounted(guest) and not guest.get("deleted_at"):
+            assert _parse_time(guest["updated_at"]) > _parse_time(bookmark), (
+                f"bookmark {bookmark} of event {guest['event_id']} passed unaccounted participant {guest['_id']}"
+            )
+
+
+def assert_person_and_member_once(outcome: Outcome, guest: dict) -> None:
+    """Invariant 1 for one synced participant: one Contact or Lead, one CampaignMember, IDs written back."""
+    entry = sync_entry(guest)
+    people = outcome.people_with_email(guest["email"])
+    assert len(people) == 1, f"{guest['email']}: {len(people)} Contacts/Leads {[p['Id'] for p in people]}"
+    person = people[0]
+    assert person["Id"] in (entry.get("contact_id"), entry.get("lead_id")), (guest["_id"], entry, person["Id"])
+    members = outcome.members_of(person["Id"])
+    assert len(members) == 1, f"{guest['email']}: {len(members)} CampaignMembers"
+    assert entry.get("campaign_member_id") == members[0]["Id"], (guest["_id"], entry)
+
+
+def assert_no_duplicate_members(outcome: Outcome) -> None:
+    owners = Counter(m.get("ContactId") or m.get("LeadId") for m in outcome.members())
+    duplicated = {owner: n for owner, n in owners.items() if n > 1}
+    assert not duplicated, f"duplicate CampaignMembers: {duplicated}"
+
+
+def assert_all_synced(pipeline: Pipeline, guest_ids: list[str] | None = None) -> Outcome:
+    """After a good run: every (chosen) participant synced without error, exactly once in Salesforce,
+    and the main bookmark never passes one that is not accounted for."""
+    outcome = Outcome.read(pipeline)
+    chosen = [g for g in outcome.guests if guest_ids is None or g["_id"] in guest_ids]
+    assert chosen, "no participants to check"
+    for guest in chosen:
+        entry = sync_entry(guest)
+        assert entry.get("last_synced_at"), f"participant {guest['_id']} lost: {entry}"
+        assert entry.get("last_error") is None, f"participant {guest['_id']} error: {entry['last_error']}"
+        assert_person_and_member_once(outcome, guest)
+    assert_no_duplicate_members(outcome)
+    assert_bookmarks_never_pass_unaccounted(pipeline.state, outcome)
+    assert set(guest_bookmarks(pipeline.state)) >= {g["event_id"] for g in chosen}, pipeline.state
+    return outcome
+
+
+def write_requests(sandbox, pattern: re.Pattern) -> list[str]:
+    return [f"{r['method']} {r['path']}" for r in sandbox.requests() if pattern.search(f"{r['method']} {r['path']}")]
+
+
+def assert_converged(pipeline: Pipeline) -> None:
+    """Invariant 5: one more run with nothing changed makes no Salesforce write and no write-back."""
+    pipeline.eventmaker.clear_requests()
+    pipeline.salesforce.clear_requests()
+    result = pipeline.run()
+    assert result.ok, (result.tap_error, result.target_error)
+    assert write_requests(pipeline.salesforce, SALESFORCE_WRITE) == []
+    assert write_requests(pipeline.eventmaker, EVENTMAKER_WRITE) == []
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def pipeline(eventmaker_sandbox, salesforce_sandbox, caplog) -> Pipeline:
+    caplog.set_level("INFO")
+    return Pipeline(eventmaker_sandbox, salesforce_sandbox, caplog)
+
+
+@pytest.fixture
+def harness():
+    """This module, for the test modules: importlib mode cannot `import conftest`."""
+    return sys.modules[__name__]
