@@ -14,9 +14,11 @@ $(BIN)/python:
 
 # Re-runs only when a pin or a package definition changed.
 $(VENV)/.installed: $(BIN)/python requirements.txt constraints.txt \
-		sandbox/pyproject.toml tap-eventmaker/pyproject.toml target-salesforce-campaign/pyproject.toml
+		sandbox/pyproject.toml tap-eventmaker/pyproject.toml target-salesforce-campaign/pyproject.toml \
+		sync-monitor/pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
-	$(BIN)/pip install --quiet -c constraints.txt -e ./sandbox -e ./tap-eventmaker -e ./target-salesforce-campaign
+	$(BIN)/pip install --quiet -c constraints.txt -e ./sandbox -e ./tap-eventmaker -e ./target-salesforce-campaign \
+		-e ./sync-monitor
 	touch $@
 
 # Meltano installs each plugin into its own venv under .meltano/.

@@ -1,0 +1,115 @@
+"""Driving the `meltano` CLI: each pipeline run is a real `meltano run`, recorded in the run history.
+
+A run started here gets a pre-generated run id (`MELTANO_RUN_ID`, so its `runs` row and log can be
+found afterwards) and a trigger (`MELTANO_JOB_TRIGGER`, stored in `runs.trigger`) that records the
+command and its participant filter, so that a retry can re-run the same pipeline with the same filter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .filters import ParticipantFilter, env_prefix
+from .pipelines import Pipeline
+
+TRIGGER_SOURCE = "sync-monitor"
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """Everything needed to start one pipeline run."""
+
+    args: list[str]  # after `meltano --environment <env>`
+    env: dict[str, str]
+    run_id: str
+
+
+def plan_run(
+    pipeline: Pipeline,
+    *,
+    participants: ParticipantFilter = ParticipantFilter(),
+    suffix: str | None = None,
+    action: str | None = None,
+    retry_of: str | None = None,
+) -> PlannedRun:
+    """The `meltano run` arguments and environment for `pipeline` on a participant selection."""
+    args = ["run"]
+    if suffix:
+        args += ["--state-id-suffix", suffix]
+    if pipeline.full_refresh:
+        args.append("--full-refresh")
+    args.append(pipeline.job)
+    run_id = str(uuid.uuid4())
+    trigger = {"by": TRIGGER_SOURCE, "action": action or pipeline.job, "filter": participants.to_json()}
+    if retry_of:
+        trigger["retry_of"] = retry_of
+    env = {
+        **participants.tap_env(pipeline.extractor),
+        "MELTANO_RUN_ID": run_id,
+        "MELTANO_JOB_TRIGGER": json.dumps(trigger, separators=(",", ":")),
+    }
+    return PlannedRun(args, env, run_id)
+
+
+def parse_trigger(trigger: str | None) -> tuple[str | None, ParticipantFilter]:
+    """(action, participant filter) of a run this utility started; (None, no filter) otherwise."""
+    try:
+        data = json.loads(trigger or "")
+    except json.JSONDecodeError:
+        return None, ParticipantFilter()
+    if not isinstance(data, dict) or data.get("by") != TRIGGER_SOURCE:
+        return None, ParticipantFilter()
+    return data.get("action"), ParticipantFilter.from_json(data.get("filter") or {})
+
+
+@dataclass(frozen=True)
+class Meltano:
+    """The `meltano` CLI of this project, in one environment."""
+
+    executable: str
+    environment: str
+    project_root: Path
+
+    @classmethod
+    def from_env(cls) -> Meltano:
+        """As Meltano describes itself to a utility it invokes (`MELTANO_*` variables)."""
+        project_root = Path(os.environ.get("MELTANO_PROJECT_ROOT", ".")).resolve()
+        executable = shutil.which("meltano") or str(project_root / ".venv" / "bin" / "meltano")
+        environment = os.environ.get("MELTANO_ENVIRONMENT") or os.environ.get("MELTANO_DEFAULT_ENVIRONMENT", "sandbox")
+        return cls(executable, environment, project_root)
+
+    def run(self, args: list[str], env: dict[str, str], *, capture: bool = False) -> subprocess.CompletedProcess:
+        """Run `meltano --environment <env> <args>`; its logs go to our stderr."""
+        return subprocess.run(
+            [self.executable, "--environment", self.environment, *args],
+            cwd=self.project_root,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE if capture else 2,  # fd 2: our stdout stays for results
+            text=True,
+            check=False,
+        )
+
+    def read_records(self, extractor: str, env: dict[str, str], stream: str) -> list[dict]:
+        """Records of one stream, read by `meltano invoke <extractor>` (no state, no run row)."""
+        select_env = {f"{env_prefix(extractor)}__SELECT_FILTER": json.dumps([stream])}
+        result = self.run(["invoke", extractor], {**env, **select_env}, capture=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{extractor} failed (exit {result.returncode}); see its log above")
+        return list(singer_records(result.stdout.splitlines(), stream))
+
+
+def singer_records(lines: list[str], stream: str):
+    """The `record` of each Singer RECORD message of `stream` among a tap's output lines."""
+    for line in lines:
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(message, dict) and message.get("type") == "RECORD" and message.get("stream") == stream:
+            yield message["record"]
