@@ -7,13 +7,10 @@ platformdirs' `user_log_path("meltano")` (what `meltano logs dir` prints). On Li
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from platformdirs import user_log_path
-
-SUMMARY_COUNTS = ("created", "updated", "unchanged", "failed")
 
 
 def log_root() -> Path:
@@ -27,44 +24,29 @@ def find_run_log(run_id: str, root: Path | None = None) -> Path | None:
     return matches[0] if matches else None
 
 
-_KEY_VALUE = re.compile(r"(?P<key>[A-Za-z_][\w.]*)=(?P<value>\{[^}]*\}|\S+)")
+SUMMARY_MARKER = "Salesforce sync summary:"
+_COUNT = re.compile(r"(?P<key>[a-z_-]+)=(?P<value>\d+)")
+_CODE_COUNT = re.compile(r"(?P<code>[A-Z][A-Z0-9_]*)=(?P<value>\d+)")
 
 
 def parse_summary(log_text: str) -> dict | None:
-    """The last run summary the target logged, as a dict, or None if there is none.
+    """The last summary line target-salesforce-campaign logged, as a dict; None if there is none.
 
-    Accepts the summary as a JSON object on the line, or as `key=value` pairs (how Meltano renders
-    structured log fields); a summary line mentions "summary" and the four counts.
+    The line (the target's `RunSummary.render`) reads: `[DRY RUN (nothing written) ]Salesforce sync
+    summary: created=1, updated=0, ...; failed by code: CODE=n, ...; write-backs=n (failed n);
+    Salesforce API calls used=n; API usage: <left>`.
     """
-    for line in reversed(log_text.splitlines()):
-        if "summary" not in line.lower() or not all(count in line for count in SUMMARY_COUNTS):
-            continue
-        parsed = _json_object_in(line) or _key_values_in(line)
-        if parsed and all(count in parsed for count in SUMMARY_COUNTS):
-            return parsed
-    return None
-
-
-def _json_object_in(line: str) -> dict | None:
-    start = line.find("{")
-    while start != -1:
-        try:
-            value, _ = json.JSONDecoder().raw_decode(line[start:])
-        except json.JSONDecodeError:
-            start = line.find("{", start + 1)
-            continue
-        if isinstance(value, dict):
-            return value.get("summary") if isinstance(value.get("summary"), dict) else value
-        start = line.find("{", start + 1)
-    return None
-
-
-def _key_values_in(line: str) -> dict:
-    return {match["key"]: _scalar(match["value"]) for match in _KEY_VALUE.finditer(line)}
-
-
-def _scalar(text: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+    line = next((line for line in reversed(log_text.splitlines()) if SUMMARY_MARKER in line), None)
+    if line is None:
+        return None
+    head, _, body = line.partition(SUMMARY_MARKER)
+    counts, _, rest = body.partition("; failed by code:")
+    by_code, _, rest = rest.partition(";")
+    summary = {match["key"]: int(match["value"]) for match in _COUNT.finditer(counts)}
+    summary["failed_by_code"] = {m["code"]: int(m["value"]) for m in _CODE_COUNT.finditer(by_code)}
+    if calls := re.search(r"API calls used=(\d+)", rest):
+        summary["api_calls"] = int(calls[1])
+    if usage := re.search(r"API usage: (.+)$", rest):
+        summary["api_usage"] = usage[1].strip()
+    summary["dry_run"] = "DRY RUN" in head
+    return summary

@@ -3,6 +3,10 @@
 import csv
 import io
 import json
+from types import SimpleNamespace
+
+from target_salesforce_campaign.errors import HINTS
+from target_salesforce_campaign.summary import RunSummary
 
 from sync_monitor.error_guide import GUIDES, hint_for
 from sync_monitor.logs import find_run_log, parse_summary
@@ -35,6 +39,11 @@ def test_the_target_written_hint_wins_over_the_generic_guide():
     assert hint_for("X_CUSTOM") is None
 
 
+def test_guide_fixes_are_the_targets_hints_and_every_code_has_cause_and_fix():
+    assert all(GUIDES[code].fix == hint for code, hint in HINTS.items() if code in GUIDES)
+    assert all(guide.cause and guide.fix for guide in GUIDES.values())
+
+
 def test_counts_let_synced_and_error_overlap():
     rows = [participant_row(SYNCED_THEN_FAILED), participant_row(NEVER)]
     assert status_counts(rows) == {"participants": 2, "synced": 1, "error": 1, "never": 1}
@@ -51,25 +60,36 @@ def test_the_three_formats_carry_the_same_rows():
     assert len(table) == 4 and "Lovelace" in table[2]
 
 
-def test_summary_from_a_json_object_on_the_log_line():
+def summary_line(*, dry_run=False):
+    """The target's own summary line, so a change of its format breaks this test."""
+    summary = RunSummary()
+    for outcome in ("created", "created", "updated", "unchanged"):
+        summary.add(outcome)
+    summary.add("failed", "INVALID_EMAIL_ADDRESS")
+    summary.add("failed", "STRING_TOO_LONG")
+    summary.writebacks = 6
+    usage = SimpleNamespace(left=93, limit=100, percent=7.0)
+    return summary.render(calls=7, usage=usage, dry_run=dry_run)
+
+
+def test_summary_parsed_from_the_target_summary_line_in_a_log():
     log = "\n".join([
         "2026-11-25T10:00:00Z [info] Starting sync",
-        '2026-11-25T10:00:09Z [info] target-salesforce-campaign | Run summary: {"created": 3, "updated": 1, '
-        '"unchanged": 40, "failed": 2, "failed_by_code": {"INVALID_EMAIL_ADDRESS": 2}, "api_calls": 7}',
+        "2026-11-25T10:00:09Z [info] target-salesforce-campaign | " + summary_line(),
         "2026-11-25T10:00:10Z [info] Block run completed",
     ])
     summary = parse_summary(log)
-    assert summary["created"] == 3 and summary["api_calls"] == 7
-    assert summary["failed_by_code"] == {"INVALID_EMAIL_ADDRESS": 2}
+    assert (summary["created"], summary["updated"], summary["unchanged"], summary["failed"]) == (2, 1, 1, 2)
+    assert summary["failed_by_code"] == {"INVALID_EMAIL_ADDRESS": 1, "STRING_TOO_LONG": 1}
+    assert summary["api_calls"] == 7 and summary["api_usage"].startswith("93/100")
+    assert summary["dry_run"] is False
 
 
-def test_summary_from_structured_key_values_and_only_the_last_one():
-    log = "\n".join([
-        "[info] run summary created=1 updated=0 unchanged=0 failed=0 api_calls=3",
-        "[info] run summary created=0 updated=2 unchanged=5 failed=1 api_calls=4",
-    ])
-    assert parse_summary(log) == {"created": 0, "updated": 2, "unchanged": 5, "failed": 1, "api_calls": 4}
-    assert parse_summary("[info] nothing here created") is None
+def test_only_the_last_summary_counts_and_dry_runs_say_so():
+    log = summary_line() + "\n" + summary_line(dry_run=True).replace("created=2", "created=9")
+    summary = parse_summary(log)
+    assert summary["created"] == 9 and summary["dry_run"] is True
+    assert parse_summary("[info] nothing here created=1") is None
 
 
 def test_run_log_is_found_by_run_id_under_any_state_id(tmp_path):
