@@ -1,0 +1,400 @@
+"""Benchmark of the real `meltano run` sync job on private sandbox servers: API economy, speed, memory.
+
+    .venv/bin/python benchmarks/run.py --sizes 1000,10000,100000 --latencies 0,50
+
+For each size and added latency: seed N new participants, run the sync (new), run it again
+(unchanged); at the economy size also change every participant and run (changed). Figures come from
+the sandboxes' request counters, the clock and psutil (peak RSS of the target's process tree). The SDK
+floor (no-op SDK tap | no-op SDK target on the same N records) is measured in the same run. Prints
+every figure, says whether each goal of issue 6 is met, and writes benchmarks/results/<stamp>.json.
+
+The sandboxes run in this process on free ports with their own data dir; Meltano gets its own state
+backend and system database in a temporary directory, so neither a user's sandbox nor the project's
+state is touched. Do not run it while another `meltano run` of the same plugins runs in this
+project: Meltano shares `.meltano/run/<plugin>/` between runs of one plugin (meltano#8763).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psutil
+import requests
+
+PROJECT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+VENV_BIN = PROJECT / ".venv" / "bin"
+RECORDS_PER_CALL = 200  # sObject Collections limit: the theoretical minimum is one call per 200 records
+WRITE_PHASES = {"new": 2, "changed": 2, "unchanged": 0}  # person + CampaignMember; changes touch both
+SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) ")
+EVENTMAKER_WRITE = re.compile(r"^(PUT|POST|DELETE) ")
+TARGET_PROCESS = "target-salesforce-campaign"
+EVENTS = 4
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+@dataclass
+class Measurement:
+    scenario: str  # new | unchanged | changed | sdk-floor
+    participants: int
+    latency_ms: int
+    wall_s: float
+    exit_code: int
+    participants_per_s: float = 0.0
+    salesforce_calls: int = 0
+    salesforce_writes: int = 0
+    eventmaker_calls: int = 0
+    eventmaker_writes: int = 0
+    salesforce_min_calls: int = 0
+    salesforce_calls_per_1000: float = 0.0
+    eventmaker_calls_per_1000: float = 0.0
+    ratio_to_minimum: float | None = None
+    target_peak_rss_mb: float | None = None
+    salesforce_by_endpoint: dict = field(default_factory=dict)
+    eventmaker_by_endpoint: dict = field(default_factory=dict)
+
+
+def minimum_salesforce_calls(scenario: str, participants: int) -> int:
+    """One call per 200 records per write phase (pure)."""
+    return WRITE_PHASES.get(scenario, 0) * math.ceil(participants / RECORDS_PER_CALL)
+
+
+def writes(by_endpoint: dict, pattern: re.Pattern) -> int:
+    return sum(n for endpoint, n in by_endpoint.items() if pattern.match(endpoint))
+
+
+def economy(measurement: Measurement, salesforce: dict, eventmaker: dict) -> Measurement:
+    """Fill the call counts, per-1,000 figures and the ratio to the theoretical minimum."""
+    n = measurement.participants
+    measurement.salesforce_by_endpoint = salesforce["by_endpoint"]
+    measurement.eventmaker_by_endpoint = eventmaker["by_endpoint"]
+    measurement.salesforce_calls = salesforce["total"]
+    measurement.eventmaker_calls = eventmaker["total"]
+    measurement.salesforce_writes = writes(salesforce["by_endpoint"], SALESFORCE_WRITE)
+    measurement.eventmaker_writes = writes(eventmaker["by_endpoint"], EVENTMAKER_WRITE)
+    measurement.salesforce_min_calls = minimum_salesforce_calls(measurement.scenario, n)
+    measurement.salesforce_calls_per_1000 = round(measurement.salesforce_calls * 1000 / n, 1)
+    measurement.eventmaker_calls_per_1000 = round(measurement.eventmaker_calls * 1000 / n, 1)
+    if measurement.salesforce_min_calls:
+        measurement.ratio_to_minimum = round(measurement.salesforce_calls / measurement.salesforce_min_calls, 2)
+    measurement.participants_per_s = round(n / measurement.wall_s, 1) if measurement.wall_s else 0.0
+    return measurement
+
+
+class PeakRss:
+    """Samples the resident memory of a process tree's members whose command line names `needle`."""
+
+    def __init__(self, root: psutil.Process, needle: str, every_s: float = 0.05) -> None:
+        self.root, self.needle, self.every_s = root, needle, every_s
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _matching_tree_rss(self) -> int:
+        total = 0
+        for process in self.root.children(recursive=True):
+            try:
+                if any(self.needle in part for part in process.cmdline()):
+                    total += process.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak_bytes = max(self.peak_bytes, self._matching_tree_rss())
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(self.every_s)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return round(self.peak_bytes / 2**20, 1)
+
+
+# --------------------------------------------------------------------------- sandboxes
+
+
+class Sandboxes:
+    """Both stand-ins on free ports in this process, driven only through their control path."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from sandbox.common.tls import ensure_tls_files
+
+        self.tls = ensure_tls_files(data_dir / "tls")
+        self._servers = []
+        self.eventmaker_url = self.salesforce_url = ""
+
+    def __enter__(self) -> Sandboxes:
+        from sandbox.common.middleware import SandboxMiddleware
+        from sandbox.common.server import ServerThread
+        from sandbox.eventmaker.app import create_app as eventmaker_app
+        from sandbox.eventmaker.store import EventmakerStore
+        from sandbox.salesforce.app import create_app as salesforce_app
+        from sandbox.salesforce.store import SalesforceStore
+
+        eventmaker = ServerThread(SandboxMiddleware(eventmaker_app(EventmakerStore())))
+        salesforce = ServerThread(SandboxMiddleware(salesforce_app(SalesforceStore())), tls_pem=self.tls.server_pem)
+        self.eventmaker_url, self.salesforce_url = eventmaker.start(), salesforce.start()
+        self._servers = [eventmaker, salesforce]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for server in self._servers:
+            server.stop()
+
+    def control(self, side: str, method: str, path: str, payload=None) -> dict:
+        base = self.eventmaker_url if side == "eventmaker" else self.salesforce_url
+        response = requests.request(method, f"{base}/__sandbox/{path}", json=payload,
+                                    verify=str(self.tls.ca_pem), timeout=600)
+        response.raise_for_status()
+        return response.json() if response.content else {}
+
+    def both(self, method: str, path: str, payload=None) -> None:
+        for side in ("eventmaker", "salesforce"):
+            self.control(side, method, path, payload)
+
+    def reset_and_load(self, participants: int) -> None:
+        """Fresh data: N plain, never-synced participants; no Contact, Lead or CampaignMember yet."""
+        from sandbox.seed import generate
+
+        dataset = generate(participants=participants, events=EVENTS, seed=0)
+        special = {guest_id for ids in dataset.cases.values() for guest_id in ids}
+        guests = [g for g in dataset.eventmaker["guests"] if g["_id"] not in special]
+        shortfall = participants - len(guests)
+        guests += [  # top up with copies of plain participants; the store gives them new ids
+            {**{k: v for k, v in g.items() if k not in ("_id", "uid")}, "email": f"extra{i}.{g['email']}"}
+            for i, g in zip(range(shortfall), guests)
+        ]
+        records = {name: rows for name, rows in dataset.salesforce["records"].items()
+                   if name not in ("Contact", "Lead", "CampaignMember")}
+        self.both("POST", "reset")
+        self.control("eventmaker", "POST", "load", {**dataset.eventmaker, "guests": guests})
+        self.control("salesforce", "POST", "load", {"records": records})
+
+    def counters(self) -> tuple[dict, dict]:
+        return self.control("salesforce", "GET", "counters"), self.control("eventmaker", "GET", "counters")
+
+    def change_every_participant(self) -> None:
+        """Through the real API: new first name and status for everyone (two write phases)."""
+        snapshot = self.control("eventmaker", "GET", "snapshot")
+        flip = {"registered": "invited", "invited": "registered"}
+        with requests.Session() as session:
+            for guest in snapshot["guests"]:
+                if guest.get("deleted_at"):
+                    continue
+                body = {"first_name": f"{guest.get('first_name') or ''}-changed",
+                        "status": flip.get(guest.get("status"), "registered")}
+                session.put(f"{self.eventmaker_url}/api/v1/events/{guest['event_id']}/guests/{guest['_id']}.json",
+                            params={"auth_token": "sandbox-token"}, json={"guest": body}, timeout=30,
+                            ).raise_for_status()
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def meltano_env(sandboxes: Sandboxes, work: Path) -> dict:
+    """The sandbox environment of meltano.yml, pointed at these servers, with private state and DB."""
+    return {
+        **os.environ,
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "XDG_STATE_HOME": str(PROJECT / ".meltano" / "user-state"),
+        "MELTANO_ENVIRONMENT": "sandbox",
+        "MELTANO_STATE_BACKEND_URI": f"file://{work}/state",
+        "MELTANO_DATABASE_URI": f"sqlite:///{work}/meltano.db",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TAP_EVENTMAKER_API_URL": sandboxes.eventmaker_url,
+        "TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL": sandboxes.salesforce_url,
+        "TARGET_SALESFORCE_CAMPAIGN_CA_BUNDLE": str(sandboxes.tls.ca_pem),
+        "TARGET_SALESFORCE_CAMPAIGN_EVENTMAKER_API_URL": sandboxes.eventmaker_url,
+    }
+
+
+def run_sync(sandboxes: Sandboxes, work: Path, scenario: str, participants: int, latency_ms: int,
+             timeout_s: int, log: Path) -> Measurement:
+    """One `meltano run` of the sync job, timed, its target's memory sampled, its calls counted."""
+    sandboxes.both("DELETE", "requests")
+    with log.open("ab") as log_file:
+        started = time.monotonic()
+        process = subprocess.Popen([str(VENV_BIN / "meltano"), "run", "sync"], cwd=PROJECT,
+                                   env=meltano_env(sandboxes, work), stdout=log_file, stderr=subprocess.STDOUT)
+        with PeakRss(psutil.Process(process.pid), TARGET_PROCESS) as rss:
+            try:
+                exit_code = process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                exit_code = process.wait()
+        wall = time.monotonic() - started
+    salesforce, eventmaker = sandboxes.counters()
+    measurement = Measurement(scenario, participants, latency_ms, round(wall, 2), exit_code,
+                              target_peak_rss_mb=rss.peak_mb)
+    return economy(measurement, salesforce, eventmaker)
+
+
+def run_floor(participants: int, work: Path) -> Measurement:
+    """The SDK floor: no-op SDK tap | no-op SDK target on the same number of records."""
+    tap_config, target_config = work / "noop-tap.json", work / "noop-target.json"
+    tap_config.write_text(json.dumps({"records": participants}))
+    target_config.write_text("{}")
+    python = str(VENV_BIN / "python")
+    started = time.monotonic()
+    tap = subprocess.Popen([python, str(HERE / "noop_tap.py"), "--config", str(tap_config)],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    target = subprocess.run([python, str(HERE / "noop_target.py"), "--config", str(target_config)],
+                            stdin=tap.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    tap.stdout.close()
+    exit_code = tap.wait() or target.returncode
+    wall = time.monotonic() - started
+    return Measurement("sdk-floor", participants, 0, round(wall, 2), exit_code,
+                       participants_per_s=round(participants / wall, 1))
+
+
+# --------------------------------------------------------------------------- goals
+
+
+@dataclass
+class Goal:
+    goal: str
+    measured: str
+    met: bool | None  # None: not measured in this run
+
+
+def find(results: list[Measurement], scenario: str, participants: int | None = None, latency: int | None = None):
+    return next((m for m in results if m.scenario == scenario and m.exit_code == 0
+                 and (participants is None or m.participants == participants)
+                 and (latency is None or m.latency_ms == latency)), None)
+
+
+def evaluate(results: list[Measurement]) -> list[Goal]:
+    """Each goal of issue 6 against what this run measured (pure)."""
+    goals = []
+    new = find(results, "new")
+    goals.append(Goal("<= 20 Salesforce calls per 1,000 new participants",
+                      f"{new.salesforce_calls_per_1000} (minimum {new.salesforce_min_calls * 1000 / new.participants:.0f})"
+                      if new else "not measured", new.salesforce_calls_per_1000 <= 20 if new else None))
+    unchanged = [m for m in results if m.scenario == "unchanged" and m.exit_code == 0]
+    unchanged_writes = sum(m.salesforce_writes + m.eventmaker_writes for m in unchanged)
+    goals.append(Goal("0 writes for unchanged participants",
+                      f"{unchanged_writes} writes over {len(unchanged)} unchanged runs",
+                      unchanged_writes == 0 if unchanged else None))
+    ten_k = find(results, "new", 10_000, 50)
+    goals.append(Goal("10k new participants at 50 ms in under 60 s",
+                      f"{ten_k.wall_s} s" if ten_k else "not measured", ten_k.wall_s < 60 if ten_k else None))
+    largest = max((m.participants for m in unchanged), default=None)
+    idle, floor = find(results, "unchanged", largest, 0), find(results, "sdk-floor", largest)
+    goals.append(Goal(f"{largest or '100k'} unchanged in at most 2x the SDK floor",
+                      f"{idle.wall_s} s vs floor {floor.wall_s} s ({idle.wall_s / floor.wall_s:.2f}x)"
+                      if idle and floor else "not measured",
+                      idle.wall_s <= 2 * floor.wall_s if idle and floor else None))
+    peaks = sorted(((m.participants, m.target_peak_rss_mb) for m in results
+                    if m.scenario == "new" and m.target_peak_rss_mb), key=lambda p: p[0])
+    if peaks:
+        (small_n, small_mb), (big_n, big_mb) = peaks[0], peaks[-1]
+        flat = big_mb <= 1.5 * small_mb
+        goals.append(Goal("target peak RSS <= 300 MB and flat as N grows (largest <= 1.5x smallest)",
+                          ", ".join(f"{n}: {mb} MB" for n, mb in peaks), big_mb <= 300 and flat))
+    else:
+        goals.append(Goal("target peak RSS <= 300 MB and flat as N grows", "not measured", None))
+    return goals
+
+
+# --------------------------------------------------------------------------- main
+
+
+def machine() -> dict:
+    return {"cpus": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "platform": platform.platform(), "python": platform.python_version(),
+            "load_avg_at_start": os.getloadavg()}
+
+
+def show(measurement: Measurement) -> None:
+    m = measurement
+    line = (f"{m.scenario:10} N={m.participants:>7} +{m.latency_ms:>2}ms  {m.wall_s:>8.2f} s  "
+            f"{m.participants_per_s:>8.1f}/s  exit={m.exit_code}")
+    if m.scenario != "sdk-floor":
+        ratio = f" ratio={m.ratio_to_minimum}" if m.ratio_to_minimum is not None else ""
+        line += (f"  SF={m.salesforce_calls} ({m.salesforce_calls_per_1000}/1k, min {m.salesforce_min_calls}{ratio},"
+                 f" writes {m.salesforce_writes})  EM={m.eventmaker_calls} ({m.eventmaker_calls_per_1000}/1k,"
+                 f" writes {m.eventmaker_writes})  target RSS {m.target_peak_rss_mb} MB")
+    print(line, flush=True)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="participant counts, comma-separated")
+    parser.add_argument("--latencies", default="0,50", help="added ms per API call, comma-separated")
+    parser.add_argument("--economy-size", type=int, default=1000, help="size of the new/changed/unchanged economy runs")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds before a run is killed")
+    parser.add_argument("--output", type=Path, default=HERE / "results")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    latencies = [int(s) for s in args.latencies.split(",") if s]
+    args.output.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    results: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        log = args.output / f"{stamp}-meltano.log"
+        with Sandboxes(work / "sandbox") as sandboxes:
+            plan = [(args.economy_size, 0, True)] + [(n, ms, False) for n in sizes for ms in latencies
+                                                      if not (n == args.economy_size and ms == 0)]
+            for n, latency, with_changes in plan:
+                run_dir = work / f"run-{n}-{latency}"
+                run_dir.mkdir()
+                sandboxes.reset_and_load(n)
+                sandboxes.both("POST", "latency", {"ms": latency})
+                for scenario in ("new", "unchanged"):
+                    results.append(run_sync(sandboxes, run_dir, scenario, n, latency, args.timeout, log))
+                    show(results[-1])
+                if with_changes:
+                    sandboxes.both("POST", "latency", {"ms": 0})
+                    sandboxes.change_every_participant()
+                    sandboxes.both("POST", "latency", {"ms": latency})
+                    results.append(run_sync(sandboxes, run_dir, "changed", n, latency, args.timeout, log))
+                    show(results[-1])
+        for n in sorted({args.economy_size, *sizes}):
+            results.append(run_floor(n, work))
+            show(results[-1])
+    goals = evaluate(results)
+    print()
+    for goal in goals:
+        verdict = {True: "MET", False: "MISSED", None: "NOT MEASURED"}[goal.met]
+        print(f"[{verdict:>12}] {goal.goal}: {goal.measured}")
+    report = {"date": stamp, "machine": machine(), "results": [asdict(m) for m in results],
+              "goals": [asdict(g) for g in goals]}
+    path = args.output / f"{stamp}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(f"\nwritten {path} (meltano output in {log})")
+    return 0 if all(g.met is not False for g in goals) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
