@@ -40,7 +40,7 @@ class Settings:
     force_resend: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class Participant:
     """One guest on its way through the batch; `result` is set once it is accounted for."""
 
@@ -48,6 +48,7 @@ class Participant:
     old_entry: dict
     ids: StoredIds
     status: str | None
+    key_field: str
     sobject: str = ""
     payload: dict = field(default_factory=dict)
     person_id: str | None = None
@@ -60,9 +61,7 @@ class Participant:
     @property
     def key(self) -> str | None:
         """Normalised uniqueness key of the current payload."""
-        return normalize_key(self.payload.get(self._key_field))
-
-    _key_field: str = "Email"
+        return normalize_key(self.payload.get(self.key_field))
 
     def fail(self, error: RecordError, final_fingerprint: str | None) -> None:
         """Account as failed; a data error is final (fingerprinted), a transient one is not."""
@@ -107,8 +106,8 @@ class BatchSync:
         """Participant with its payload; already accounted for when nothing must be sent."""
         entry = salesforce_entry(record)
         ids = StoredIds(entry["contact_id"], entry["lead_id"], entry["campaign_member_id"])
-        p = Participant(record, entry, ids, mapping.member_status(record, self.settings.status_mapping))
-        p._key_field = self.settings.uniqueness_key
+        status = mapping.member_status(record, self.settings.status_mapping)
+        p = Participant(record, entry, ids, status, self.settings.uniqueness_key)
         self._set_object(p, expected_object(ids, self.settings.create_as))
         if record.get("deleted_at") and not (ids.contact_id or ids.lead_id):
             p.result = "skipped"  # trashed and never synced: nothing to create (contracts §3)

@@ -1,0 +1,110 @@
+"""Start-of-run checks and the per-run Salesforce context shared by the sinks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from simple_salesforce.format import format_soql
+
+from target_salesforce_campaign import auth, mapping, validation
+from target_salesforce_campaign.batch import BatchSync, Settings
+from target_salesforce_campaign.errors import ConfigError, TargetError
+from target_salesforce_campaign.salesforce_client import SalesforceClient
+from target_salesforce_campaign.summary import RunSummary
+from target_salesforce_campaign.writeback import EventmakerWriter, eventmaker_defaults
+
+logger = logging.getLogger(__name__)
+
+PERSON_OBJECTS = ("Contact", "Lead")
+
+
+def settings_from_config(config: dict) -> Settings:
+    """Batch settings with the documented defaults."""
+    return Settings(
+        campaign_id=config["campaign_id"],
+        match_mode=config.get("match_mode", "contacts_then_leads"),
+        create_as=config.get("create_as", "Lead"),
+        uniqueness_key=config.get("uniqueness_key", "Email"),
+        field_mapping=config.get("field_mapping") or mapping.DEFAULT_FIELD_MAPPING,
+        status_mapping={**mapping.DEFAULT_STATUS_MAPPING, **(config.get("status_mapping") or {})},
+        lead_company_fallback=config.get("lead_company_fallback", "[not provided]"),
+        force_resend=bool(config.get("force_resend", False)),
+    )
+
+
+def writer_from_config(config: dict) -> EventmakerWriter | None:
+    """The Eventmaker writer, or None with writeback=none; a missing URL/token is a config error."""
+    if config.get("writeback", "eventmaker") == "none":
+        return None
+    url, token = eventmaker_defaults(config)
+    if not url or not token:
+        raise ConfigError(
+            "writeback=eventmaker needs eventmaker_api_url and eventmaker_auth_token (or the tap's api_url/auth_token "
+            "through MELTANO_EXTRACT_API_URL / MELTANO_EXTRACT_AUTH_TOKEN); set them or set writeback=none."
+        )
+    return EventmakerWriter(url, token)
+
+
+def check_configuration(settings: Settings, statuses: set[str], fields: dict[str, set[str]], filterable: set[str]) -> None:
+    """Raise a ConfigError naming what to fix (campaign, statuses, mapped fields, key)."""
+    problems = []
+    if not statuses:
+        problems.append(f"campaign_id {settings.campaign_id!r}: no such Campaign (or it has no member statuses)")
+    missing = mapping.unknown_statuses(settings.status_mapping, statuses) if statuses else []
+    if missing:
+        problems.append(
+            f"status_mapping uses {missing}, not member statuses of the campaign (it has {sorted(statuses)}); "
+            "add them to the campaign or change status_mapping"
+        )
+    unknown = mapping.unknown_mapped_fields(settings.field_mapping, fields)
+    if unknown:
+        problems.append(f"field_mapping targets unknown Contact/Lead fields {unknown}")
+    if settings.uniqueness_key not in filterable:
+        problems.append(f"uniqueness_key {settings.uniqueness_key!r} is not a filterable field of both Contact and Lead")
+    if settings.uniqueness_key not in settings.field_mapping.values():
+        problems.append(f"uniqueness_key {settings.uniqueness_key!r} is not filled by field_mapping")
+    if problems:
+        raise ConfigError("Configuration errors (nothing was written): " + "; ".join(problems) + ".")
+
+
+@dataclass
+class RunContext:
+    """Everything one run shares: client, batch logic, writer, summary."""
+
+    client: SalesforceClient
+    sync: BatchSync
+    writer: EventmakerWriter | None
+    summary: RunSummary
+
+
+def open_run(config: dict) -> RunContext:
+    """Authenticate and check the configuration against the org, before any write."""
+    settings = settings_from_config(config)
+    writer = writer_from_config(config)
+    session = auth.new_session(config)
+    try:
+        client = SalesforceClient(
+            lambda s: auth.connect(config, s),
+            session,
+            max_api_usage_percent=float(config.get("max_api_usage_percent", 90)),
+            can_reauthenticate=auth.can_reauthenticate(config),
+        )
+        statuses = {
+            row["Label"]
+            for row in client.query_all(
+                format_soql("SELECT Label FROM CampaignMemberStatus WHERE CampaignId = {}", settings.campaign_id)
+            )
+        }
+        describes = {name: client.describe(name) for name in PERSON_OBJECTS}
+    except TargetError:
+        raise
+    except Exception as exc:  # bad credentials, unreachable login URL, TLS
+        raise ConfigError(f"Cannot connect to Salesforce at {config.get('login_url')}: {type(exc).__name__}: "
+                          f"{getattr(exc, 'code', '')} (check the credentials, login_url and ca_bundle)") from None
+    rules = {name: validation.field_rules(d) for name, d in describes.items()}
+    filterable = set.intersection(*({f["name"] for f in d["fields"] if f.get("filterable", True)} for d in describes.values()))
+    check_configuration(settings, statuses, {n: set(r) for n, r in rules.items()}, filterable)
+    return RunContext(client, BatchSync(client, settings, rules), writer, RunSummary())
+
+

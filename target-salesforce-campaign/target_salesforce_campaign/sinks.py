@@ -1,0 +1,107 @@
+"""Sinks: `guests` are synced to the Campaign; every other stream is accepted and ignored."""
+
+from __future__ import annotations
+
+import backoff
+from singer_sdk.sinks import BatchSink, RecordSink
+
+from target_salesforce_campaign.batch import Participant, now_iso
+from target_salesforce_campaign.connection import RunContext
+from target_salesforce_campaign.errors import BudgetExceeded, ErrorClass, SalesforceCallError, WritebackFailed
+from target_salesforce_campaign.writeback import Writeback, needs_writeback, salesforce_entry, with_entry
+
+GUESTS_STREAM = "guests"
+MAX_BATCH_ATTEMPTS = 4
+
+
+class IgnoredStreamSink(RecordSink):
+    """Events, guest categories and any other stream: nothing to load."""
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Ignore the record."""
+
+
+def new_entry(p: Participant, at: str) -> dict:
+    """The participant's next sync state: earlier IDs kept, this attempt's result applied."""
+    entry = dict(p.old_entry)
+    if p.person_id:
+        entry["contact_id" if p.sobject == "Contact" else "lead_id"] = p.person_id
+    if p.member_id:
+        entry["campaign_member_id"] = p.member_id
+    if p.result in {"created", "updated"}:
+        entry.update(last_synced_at=at, last_error=None, fingerprint=p.fingerprint)
+    elif p.result == "failed" and p.error:
+        entry["last_error"] = p.error.to_state(at)
+        if p.fingerprint:
+            entry["fingerprint"] = p.fingerprint
+    return entry
+
+
+class GuestsSink(BatchSink):
+    """Participants -> Contact/Lead + CampaignMember, ≤200 per batch, then write-back."""
+
+    @property
+    def max_size(self) -> int:
+        """Batch size (≤ 200, one sObject Collections call)."""
+        return int(self.config.get("batch_size", 200))
+
+    def process_batch(self, context: dict) -> None:
+        """Sync one batch; on a budget stop write back what was done, then stop the run."""
+        run = self.target.run_context()
+        participants = [run.sync.prepare(record) for record in context.get("records", [])]
+        try:
+            self._run_with_retries(run, participants)
+        except BudgetExceeded:
+            self._finish(run, participants, budget_stop=True)
+            self.target.log_summary()
+            raise
+        self._finish(run, participants, budget_stop=False)
+
+    def _run_with_retries(self, run: RunContext, participants: list[Participant]) -> None:
+        """Transient failures re-run the whole batch: it re-matches, so nothing is created twice."""
+
+        @backoff.on_exception(
+            backoff.expo,
+            SalesforceCallError,
+            max_tries=MAX_BATCH_ATTEMPTS,
+            giveup=lambda e: e.error_class is not ErrorClass.TRANSIENT,
+            jitter=backoff.full_jitter,
+            factor=1.0,
+            on_backoff=lambda d: self.logger.warning("Transient Salesforce error, re-running the batch: %s", d["exception"]),
+        )
+        def attempt() -> None:
+            run.sync.run(participants, dry_run=bool(self.config.get("dry_run", False)))
+
+        attempt()
+
+    def _finish(self, run: RunContext, participants: list[Participant], *, budget_stop: bool) -> None:
+        at = now_iso()
+        items = []
+        for p in participants:
+            outcome = p.result or "left_for_next_run"
+            run.summary.add(outcome, p.error.code if p.error and p.result == "failed" else None)
+            if self.config.get("dry_run", False):
+                continue
+            entry = new_entry(p, at) if p.result else {**p.old_entry, **_ids_only(p)}
+            if needs_writeback(p.old_entry, entry, force=bool(self.config.get("force_resend"))) and p.result != "skipped":
+                items.append(Writeback(p.record["event_id"], p.record["_id"], with_entry(p.record, entry)))
+        if run.writer is None or not items:
+            return
+        failures = run.writer.write(items)
+        run.summary.writebacks += len(items) - len(failures)
+        run.summary.writeback_failures += len(failures)
+        if failures and not budget_stop:
+            self.target.log_summary()
+            raise WritebackFailed(
+                f"Write-back to Eventmaker failed for {len(failures)} participant(s) after retries "
+                f"(e.g. {failures[0]}); Salesforce is up to date and the next run is idempotent."
+            )
+
+
+def _ids_only(p: Participant) -> dict:
+    ids = {}
+    if p.person_id:
+        ids["contact_id" if p.sobject == "Contact" else "lead_id"] = p.person_id
+    if p.member_id:
+        ids["campaign_member_id"] = p.member_id
+    return ids

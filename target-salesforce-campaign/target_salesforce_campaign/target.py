@@ -1,0 +1,105 @@
+"""target-salesforce-campaign: Eventmaker participants -> Salesforce Contacts/Leads + CampaignMembers."""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+from singer_sdk.sinks import Sink
+from singer_sdk.target_base import Target
+
+from target_salesforce_campaign.connection import RunContext, open_run
+from target_salesforce_campaign.mapping import DEFAULT_FIELD_MAPPING, DEFAULT_STATUS_MAPPING
+from target_salesforce_campaign.sinks import GUESTS_STREAM, GuestsSink, IgnoredStreamSink
+
+
+class TargetSalesforceCampaign(Target):
+    """Sync Eventmaker participants into one Salesforce Campaign."""
+
+    name = "target-salesforce-campaign"
+
+    config_jsonschema = th.PropertiesList(
+        # --- authentication (any one complete set) ---
+        th.Property("access_token", th.StringType, secret=True, description="Direct session: OAuth access token (with instance_url)."),
+        th.Property("instance_url", th.StringType, description="Direct session: https://<your-domain>.my.salesforce.com."),
+        th.Property("client_id", th.StringType, description="Connected/external client app consumer key (OAuth flows)."),
+        th.Property("client_secret", th.StringType, secret=True, description="Consumer secret (client credentials, refresh token or OAuth password flow)."),
+        th.Property("refresh_token", th.StringType, secret=True, description="OAuth refresh token (with client_id)."),
+        th.Property("username", th.StringType, description="Salesforce username (SOAP/OAuth password flow, or JWT subject)."),
+        th.Property("password", th.StringType, secret=True, description="Salesforce password (with username)."),
+        th.Property("security_token", th.StringType, secret=True, description="Security token appended to the password."),
+        th.Property("jwt_private_key", th.StringType, secret=True, description="PEM private key for the JWT bearer flow (with client_id and username)."),
+        th.Property(
+            "login_url",
+            th.StringType,
+            default="https://login.salesforce.com",
+            description="Login host: https://login.salesforce.com, https://test.salesforce.com for Salesforce sandboxes, "
+            "your My Domain URL, or the local sandbox URL.",
+        ),
+        th.Property("api_version", th.StringType, default="59.0", description="Salesforce REST API version, without a leading v."),
+        th.Property("ca_bundle", th.StringType, description="Path to a CA bundle (PEM) to trust, e.g. the local sandbox's .sandbox/ca.pem."),
+        # --- what to sync ---
+        th.Property("campaign_id", th.StringType, required=True, description="Id of the Campaign (checked at start)."),
+        th.Property(
+            "match_mode",
+            th.StringType,
+            default="contacts_then_leads",
+            allowed_values=["contacts_only", "contacts_then_leads"],
+            description="Match the uniqueness key on Contacts only, or on Contacts then unconverted Leads.",
+        ),
+        th.Property("create_as", th.StringType, default="Lead", allowed_values=["Lead", "Contact"], description="Object created for an unmatched participant."),
+        th.Property("uniqueness_key", th.StringType, default="Email", description="Contact/Lead field matched on (must be filled by field_mapping)."),
+        th.Property(
+            "field_mapping",
+            th.ObjectType(additional_properties=th.StringType),
+            default=DEFAULT_FIELD_MAPPING,
+            description="Participant field -> Contact/Lead field (custom fields allowed). A field absent from one object is sent to the other only.",
+        ),
+        th.Property(
+            "status_mapping",
+            th.ObjectType(additional_properties=th.StringType),
+            default=DEFAULT_STATUS_MAPPING,
+            description="Eventmaker status (or showed_up / deleted) -> CampaignMember Status; merged over the defaults; "
+            "every label must be a status of the campaign.",
+        ),
+        th.Property("lead_company_fallback", th.StringType, default="[not provided]", description="Lead Company when the participant has none."),
+        th.Property("batch_size", th.IntegerType(minimum=1, maximum=200), default=200, description="Participants per batch (≤ 200)."),
+        th.Property("dry_run", th.BooleanType, default=False, description="Match and validate only: no Salesforce write, no write-back."),
+        th.Property("force_resend", th.BooleanType, default=False, description="Send participants even when their fingerprint is unchanged."),
+        th.Property(
+            "max_api_usage_percent",
+            th.NumberType(minimum=1, maximum=100),
+            default=90,
+            description="Stop cleanly once the org's daily API usage (Sforce-Limit-Info) reaches this percentage.",
+        ),
+        th.Property("writeback", th.StringType, default="eventmaker", allowed_values=["eventmaker", "none"], description="Where to write sync results."),
+        th.Property("eventmaker_api_url", th.StringType, description="Eventmaker base URL; default: the tap's (MELTANO_EXTRACT_API_URL)."),
+        th.Property("eventmaker_auth_token", th.StringType, secret=True, description="Eventmaker token; default: the tap's (MELTANO_EXTRACT_AUTH_TOKEN)."),
+    ).to_dict()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._run: RunContext | None = None
+
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        """`guests` is synced; every other stream is ignored."""
+        return GuestsSink if stream_name == GUESTS_STREAM else IgnoredStreamSink
+
+    def run_context(self) -> RunContext:
+        """Connect and check the configuration once, at the first participant batch."""
+        if self._run is None:
+            self._run = open_run(dict(self.config))
+        return self._run
+
+    def log_summary(self) -> None:
+        """One summary line per run."""
+        if self._run is not None:
+            run = self._run
+            self.logger.info(run.summary.render(run.client.calls, run.client.usage, dry_run=bool(self.config.get("dry_run"))))
+
+    def process_endofpipe(self) -> None:
+        """Drain, emit the final state, then log the run summary."""
+        super().process_endofpipe()
+        self.log_summary()
+
+
+if __name__ == "__main__":
+    TargetSalesforceCampaign.cli()
