@@ -12,7 +12,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-SANDBOX_CAMPAIGN_ID = "701000000000001AAA"
+from sandbox.salesforce.ids import case_safe_suffix
+from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID
+
 
 
 @dataclass(frozen=True)
@@ -96,16 +98,6 @@ class Dataset:
     cases: dict[str, list[str]] = field(default_factory=dict)
 
 
-def salesforce_id(id15: str) -> str:
-    """The 18-character form of a 15-character Salesforce Id (case-safe checksum suffix)."""
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-    suffix = "".join(
-        alphabet[sum(1 << bit for bit, char in enumerate(id15[start:start + 5]) if char.isupper())]
-        for start in (0, 5, 10)
-    )
-    return id15 + suffix
-
-
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -147,7 +139,8 @@ class _Builder:
 
     def new_salesforce_id(self, prefix: str) -> str:
         self._serial += 1
-        return salesforce_id(f"{prefix}Sd{_base36(self.seed, 3).upper()}{self._serial:07d}")
+        base = f"{prefix}Sd{_base36(self.seed, 3).upper()}{self._serial:07d}"
+        return base + case_safe_suffix(base)
 
     def add_contact(self, person: dict, email: str | None = None) -> str:
         record_id = self.new_salesforce_id("003")
