@@ -42,6 +42,7 @@ import functools
 import re
 import secrets
 from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from itertools import islice
 
 from starlette.applications import Starlette
@@ -142,11 +143,14 @@ def positive_int(text: str | None, default: int) -> int:
     return value if value >= 1 else default
 
 
-def page_of(records, request: Request) -> list:
-    """The ``page`` (from 1) of ``per_page`` records (default and cap 500)."""
+def page_of(records: Iterable, request: Request) -> list:
+    """The ``page`` (from 1) of ``per_page`` records (default and cap 500); sequences are sliced directly."""
     page = positive_int(request.query_params.get("page"), 1)
     per_page = min(positive_int(request.query_params.get("per_page"), MAX_PER_PAGE), MAX_PER_PAGE)
-    return list(islice(records, (page - 1) * per_page, page * per_page))
+    start, stop = (page - 1) * per_page, page * per_page
+    if isinstance(records, Sequence):
+        return list(records[start:stop])
+    return list(islice(records, start, stop))
 
 
 def wants_metadata(request: Request) -> bool:
@@ -205,11 +209,11 @@ async def list_guests(request: Request) -> Response:
     uid = request.query_params.get("uid")
     if uid is not None:
         by_uid = store.guest_by_uid(event_id, uid)
-        candidates = iter([by_uid] if by_uid else [])
+        candidates = [by_uid] if by_uid else []
     else:
         candidates = store.guests(event_id)
     include_metadata = wants_metadata(request)
-    page = page_of(filter(matches, candidates), request)
+    page = page_of(candidates if matches is None else filter(matches, candidates), request)
     return ApiJSONResponse([api_view(guest, include_metadata=include_metadata) for guest in page])
 
 

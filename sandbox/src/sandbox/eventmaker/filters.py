@@ -28,7 +28,8 @@ class BadParameter(ValueError):
     """A known parameter with a value the API cannot use (HTTP 400)."""
 
 
-def guest_filter(params: QueryParams, category_names: Mapping[str, str]) -> Callable[[dict], bool]:
+def guest_filter(params: QueryParams, category_names: Mapping[str, str]) -> Callable[[dict], bool] | None:
+    """The predicate of the filters in ``params``; ``None`` when there are none (every guest matches)."""
     tests: list[Callable[[dict], bool]] = []
     categories = set(params.getlist("category[]"))
     if categories:
@@ -38,6 +39,8 @@ def guest_filter(params: QueryParams, category_names: Mapping[str, str]) -> Call
             tests.append(time_bound(field, compare, parse_bound(parameter, params[parameter])))
     if params.get("search", "").strip():
         tests.append(guest_matcher(params["search"], category_names))
+    if not tests:
+        return None
     return lambda guest: all(test(guest) for test in tests)
 
 

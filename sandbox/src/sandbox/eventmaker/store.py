@@ -7,7 +7,7 @@ change them only through its methods (which validate and bump ``updated_at``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 from sandbox.eventmaker import clock, guests
@@ -39,11 +39,30 @@ class EventGuests:
         del self.by_uid[guest["uid"]]
         self._ordered_ids = None
 
-    def in_order(self) -> Iterator[dict]:
+    def in_order(self) -> GuestsInOrder:
         if self._ordered_ids is None:
             self._ordered_ids = sorted(self.by_id)
-        by_id = self.by_id
-        return (by_id[guest_id] for guest_id in self._ordered_ids)
+        return GuestsInOrder(self._ordered_ids, self.by_id)
+
+
+class GuestsInOrder(Sequence):
+    """A read-only view of an event's guests in ``_id`` order; slicing it costs only the slice."""
+
+    def __init__(self, ordered_ids: list[str], by_id: dict[str, dict]) -> None:
+        self._ids = ordered_ids
+        self._by_id = by_id
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._by_id[guest_id] for guest_id in self._ids[index]]
+        return self._by_id[self._ids[index]]
+
+    def __iter__(self) -> Iterator[dict]:
+        by_id = self._by_id
+        return (by_id[guest_id] for guest_id in self._ids)
 
 
 class EventmakerStore:
@@ -144,8 +163,8 @@ class EventmakerStore:
 
     # -- guests ----------------------------------------------------------------------------------
 
-    def guests(self, event_id: str) -> Iterator[dict]:
-        """The event's guests in ``_id`` order (the API's list order)."""
+    def guests(self, event_id: str) -> GuestsInOrder:
+        """The event's guests in ``_id`` order (the API's list order), as a sliceable view."""
         self.event(event_id)
         return self._event_guests[event_id].in_order()
 
