@@ -150,15 +150,11 @@ class Sandboxes:
         self.eventmaker_url = self.salesforce_url = ""
 
     def __enter__(self) -> Sandboxes:
-        from sandbox.common.middleware import SandboxMiddleware
         from sandbox.common.server import ServerThread
-        from sandbox.eventmaker.app import create_app as eventmaker_app
-        from sandbox.eventmaker.store import EventmakerStore
-        from sandbox.salesforce.app import create_app as salesforce_app
-        from sandbox.salesforce.store import SalesforceStore
+        from sandbox.common.standins import eventmaker_stand_in, salesforce_stand_in
 
-        eventmaker = ServerThread(SandboxMiddleware(eventmaker_app(EventmakerStore())))
-        salesforce = ServerThread(SandboxMiddleware(salesforce_app(SalesforceStore())), tls_pem=self.tls.server_pem)
+        eventmaker = ServerThread(eventmaker_stand_in().app)
+        salesforce = ServerThread(salesforce_stand_in().app, tls_pem=self.tls.server_pem)
         self.eventmaker_url, self.salesforce_url = eventmaker.start(), salesforce.start()
         self._servers = [eventmaker, salesforce]
         return self

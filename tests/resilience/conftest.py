@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -18,6 +21,7 @@ from collections import Counter
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -336,6 +340,71 @@ def assert_converged(pipeline: Pipeline) -> None:
     assert write_requests(pipeline.eventmaker, EVENTMAKER_WRITE) == []
 
 
+# --------------------------------------------------------------------------- the real `meltano run`
+
+PROJECT = Path(__file__).resolve().parents[2]
+MAIN_STATE_ID = "sandbox:tap-eventmaker-to-target-salesforce-campaign"
+
+
+class MeltanoProject:
+    """The project's own `meltano` on the sandbox fixtures, with a private state backend, system
+    database, log directory (XDG_STATE_HOME) and export directory under `work`."""
+
+    def __init__(self, eventmaker, salesforce, work: Path, **settings: str) -> None:
+        self.eventmaker, self.salesforce, self.work = eventmaker, salesforce, work
+        self.settings = {"TARGET_SALESFORCE_CAMPAIGN_BATCH_SIZE": "10", "TAP_EVENTMAKER_PAGE_SIZE": "10", **settings}
+
+    @property
+    def env(self) -> dict:
+        venv_bin = PROJECT / ".venv" / "bin"
+        return {
+            **os.environ,
+            "PATH": f"{venv_bin}:{os.environ['PATH']}",
+            "XDG_STATE_HOME": str(self.work / "xdg-state"),
+            "MELTANO_ENVIRONMENT": "sandbox",
+            "MELTANO_STATE_BACKEND_URI": f"file://{self.work}/state",
+            "MELTANO_DATABASE_URI": f"sqlite:///{self.work}/meltano.db",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_EVENTMAKER_API_URL": self.eventmaker.url,
+            "TAP_EVENTMAKER_AUTH_TOKEN": self.eventmaker.auth_token,
+            "TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL": self.salesforce.url,
+            "TARGET_SALESFORCE_CAMPAIGN_CA_BUNDLE": str(self.salesforce.ca_bundle),
+            "TARGET_SALESFORCE_CAMPAIGN_CAMPAIGN_ID": self.salesforce.campaign_id,
+            "TARGET_SALESFORCE_CAMPAIGN_EVENTMAKER_API_URL": self.eventmaker.url,
+            "TARGET_SALESFORCE_CAMPAIGN_EVENTMAKER_AUTH_TOKEN": self.eventmaker.auth_token,
+            "TARGET_CSV_OUTPUT_PATH": str(self.work / "output"),
+            **self.settings,
+        }
+
+    def start(self, *args: str) -> subprocess.Popen:
+        """`meltano <args>` in its own process group (so SIGKILL reaches tap and target too)."""
+        log = (self.work / "meltano-output.log").open("ab")
+        return subprocess.Popen([str(PROJECT / ".venv" / "bin" / "meltano"), *args], cwd=PROJECT, env=self.env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def run(self, *args: str, timeout: float = 120) -> int:
+        process = self.start(*args)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+
+    @property
+    def state(self) -> dict:
+        """The main pipeline's bookmarks as the state backend holds them ({} before any)."""
+        path = self.work / "state" / MAIN_STATE_ID / "state.json"
+        if not path.exists():
+            return {}
+        stored = json.loads(path.read_text())
+        merged = {**stored.get("completed", {}), **stored.get("partial", {})}
+        return merged.get("singer_state", {})
+
+    def output(self) -> str:
+        path = self.work / "meltano-output.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -343,6 +412,11 @@ def assert_converged(pipeline: Pipeline) -> None:
 def pipeline(eventmaker_sandbox, salesforce_sandbox, caplog) -> Pipeline:
     caplog.set_level("INFO")
     return Pipeline(eventmaker_sandbox, salesforce_sandbox, caplog)
+
+
+@pytest.fixture
+def meltano_project(eventmaker_sandbox, salesforce_sandbox, tmp_path) -> MeltanoProject:
+    return MeltanoProject(eventmaker_sandbox, salesforce_sandbox, tmp_path)
 
 
 @pytest.fixture
