@@ -4,6 +4,8 @@ Contact or Lead and one CampaignMember, none is lost, and no bookmark passed an 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 PARTICIPANTS = 40  # 4 target batches of 10, 2 events, 2 pages of 10 per event
@@ -45,7 +47,7 @@ def seeded(pipeline, harness):
     return pipeline
 
 
-def rerun_and_check(pipeline, harness, faulted) -> None:
+def rerun_and_check(pipeline, harness) -> None:
     """The faulted run kept invariant 3; the re-run syncs everyone exactly once."""
     outcome = harness.Outcome.read(pipeline)
     harness.assert_bookmarks_never_pass_unaccounted(pipeline.state, outcome)
@@ -54,8 +56,17 @@ def rerun_and_check(pipeline, harness, faulted) -> None:
     harness.assert_all_synced(pipeline)
 
 
-@pytest.mark.parametrize("point", POINTS)
-@pytest.mark.parametrize("fault", TRANSIENT)
+# Each transient fault at two points: one before the first matching call, one mid-run.
+FAULT_POINTS = [
+    ("salesforce-500", "first-create"), ("salesforce-500", "mid-run-query"),
+    ("salesforce-503", "first-query"), ("salesforce-503", "mid-run-create"),
+    ("unable-to-lock-row", "first-create"), ("unable-to-lock-row", "mid-run-create"),
+    ("invalid-session-id", "first-query"), ("invalid-session-id", "mid-run-create"),
+    ("connection-reset", "mid-run-query"), ("connection-reset", "mid-run-create"),
+]
+
+
+@pytest.mark.parametrize(("fault", "point"), FAULT_POINTS, ids=[f"{f}@{p}" for f, p in FAULT_POINTS])
 def test_transient_salesforce_fault_is_retried_within_the_run(seeded, harness, fault, point):
     match, after = POINTS[point]
     with harness.FaultTrigger(seeded.salesforce, match, after, count=1, **TRANSIENT[fault]) as trigger:
@@ -63,18 +74,22 @@ def test_transient_salesforce_fault_is_retried_within_the_run(seeded, harness, f
     assert trigger.fired.is_set(), "the fault never landed: the run made fewer calls than expected"
     assert faulted.ok, f"{fault} at {point} was not retried: {faulted.target_error!r}"
     harness.assert_all_synced(seeded)
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
 
 
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="target-salesforce-campaign sets no timeout on its Salesforce requests "
+                   "(no request_timeout setting; simple-salesforce's default is none): a hung response stalls the run")
 def test_slow_salesforce_response_past_client_timeout_is_retried(seeded, harness):
-    timeout_s = 2
+    timeout_s, delay_s = 2, 15
     seeded.target_settings["request_timeout"] = timeout_s
-    with harness.FaultTrigger(seeded.salesforce, COLLECTION_CREATE, 1, count=1,
-                              kind="delay", delay_ms=(timeout_s + 2) * 1000) as trigger:
+    with harness.FaultTrigger(seeded.salesforce, COLLECTION_CREATE, 1, count=1, kind="delay", delay_ms=delay_s * 1000):
+        started = time.monotonic()
         faulted = seeded.run()
-    assert trigger.fired.is_set()
+        elapsed = time.monotonic() - started
     assert faulted.ok, faulted.target_error
-    rerun_and_check(seeded, harness, faulted)
+    assert elapsed < delay_s - 3, f"the run waited {elapsed:.1f} s for a response: no client timeout"
+    rerun_and_check(seeded, harness)
 
 
 @pytest.mark.parametrize("after", [0, 3], ids=["first-call", "mid-run"])
@@ -84,7 +99,7 @@ def test_request_limit_exceeded_stops_cleanly_and_the_rerun_finishes(seeded, har
         faulted = seeded.run()
     assert not faulted.ok, "a budget stop must end the run with a non-zero exit"
     assert "REQUEST_LIMIT_EXCEEDED" in faulted.logs or "limit" in faulted.logs.lower()
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
     harness.assert_converged(seeded)
 
 
@@ -93,7 +108,7 @@ def test_daily_api_limit_reached_mid_run(seeded, harness):
     faulted = seeded.run()
     assert not faulted.ok
     seeded.salesforce.configure(daily_api_limit=100_000)
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
 
 
 def test_salesforce_outage_longer_than_the_retries_loses_nothing(seeded, harness):
@@ -101,7 +116,7 @@ def test_salesforce_outage_longer_than_the_retries_loses_nothing(seeded, harness
                               body="Service Unavailable", content_type="text/plain"):
         faulted = seeded.run()
     assert not faulted.ok
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
 
 
 # --------------------------------------------------------------------------- Eventmaker
@@ -113,7 +128,7 @@ def test_eventmaker_500_html_page_is_retried(seeded, harness, after):
                               body=HTML_500, content_type="text/html"):
         faulted = seeded.run()
     assert faulted.ok, faulted.tap_error
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
 
 
 def test_eventmaker_persistent_html_500_fails_clearly(seeded, harness):
@@ -122,7 +137,7 @@ def test_eventmaker_persistent_html_500_fails_clearly(seeded, harness):
         faulted = seeded.run()
     assert faulted.tap_error is not None
     assert "<html" not in str(faulted.tap_error).lower(), "the HTML page leaked into the error"
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
 
 
 def test_eventmaker_timeout_is_retried(seeded, harness):
@@ -132,7 +147,7 @@ def test_eventmaker_timeout_is_retried(seeded, harness):
                               delay_ms=(timeout_s + 2) * 1000):
         faulted = seeded.run()
     assert faulted.ok, faulted.tap_error
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
 
 
 @pytest.mark.parametrize("after", [0, 2], ids=["first-page", "later-page"])
@@ -143,7 +158,7 @@ def test_eventmaker_403_fails_with_a_clear_error(seeded, harness, after):
     assert faulted.tap_error is not None
     assert "auth_token" in str(faulted.tap_error) or "auth_token" in faulted.logs
     assert seeded.eventmaker.auth_token not in str(faulted.tap_error)
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
 
 
 # --------------------------------------------------------------------------- write-back
@@ -155,7 +170,7 @@ def test_transient_write_back_failure_is_retried(seeded, harness, after):
                               body=HTML_500, content_type="text/html"):
         faulted = seeded.run()
     assert faulted.ok, faulted.target_error
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
 
 
 def test_write_back_down_fails_the_run_and_the_rerun_is_idempotent(seeded, harness):
@@ -163,5 +178,5 @@ def test_write_back_down_fails_the_run_and_the_rerun_is_idempotent(seeded, harne
                               body="Service Unavailable", content_type="text/plain"):
         faulted = seeded.run()
     assert not faulted.ok, "write-back that keeps failing must fail the run"
-    rerun_and_check(seeded, harness, faulted)
+    rerun_and_check(seeded, harness)
     harness.assert_converged(seeded)
