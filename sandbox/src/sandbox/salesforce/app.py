@@ -1,0 +1,162 @@
+"""The Salesforce stand-in as a Starlette app: logins, the REST API and the sandbox control routes.
+
+``create_app(store, settings)`` is served over HTTPS by ``sandbox.common.server.ServerThread``
+(simple-salesforce only speaks https). Handlers are async and the store is touched only from the
+event loop, so requests never interleave inside a write.
+
+Assumptions where the real API is unknown or not reproduced (the sandbox README repeats them):
+
+1. The security token is optional for the sandbox user (as from a trusted IP range): SOAP and
+   OAuth password logins accept ``password`` or ``password + security token``.
+2. Password grants issue no refresh token (as documented). The ``refresh_token`` grant accepts
+   tokens minted by ``store.issue_refresh_token()``; JWT bearer assertions are decoded, not
+   verified (``iss`` = client id, ``sub`` = username, ``exp`` in the future).
+3. Sessions expire after ``session_ttl_seconds`` of inactivity (Salesforce's timeout is also
+   inactivity-based); ``store.expire_sessions()`` ends them all at once.
+4. API usage counts every authenticated call under ``/services/data/vNN.N/`` (a Composite or a
+   Collections call is one); logins, ``/services/data/`` and refused calls (401, 403) are not
+   counted. Usage never resets by itself (``reset`` or ``config`` does).
+5. GET, PATCH and DELETE of a deleted record answer 404 ``ENTITY_IS_DELETED`` "entity is deleted";
+   a malformed or wrong-type ID answers 400 ``MALFORMED_ID`` "<Object> ID: id value of incorrect
+   type: <id>". Deleting a Contact, Lead or Campaign also deletes its campaign members.
+6. Upsert on CampaignMember is refused with 400 ``INVALID_TYPE`` "entity type CampaignMember does
+   not support upsert"; a 300 answer's body is the list of the matching records' URLs.
+7. A CampaignMember without ContactId and LeadId is 400 ``REQUIRED_FIELD_MISSING`` on both fields.
+   Campaign members of converted leads are allowed. Text comparisons in SOQL and external-ID
+   matches ignore case. ``\\_`` and ``\\%`` outside LIKE mean ``_`` and ``%``.
+8. Collections: a record without ``attributes.type`` fails alone with ``INVALID_TYPE`` "Must send a
+   concrete entity type."; more than 200 records is 400 ``EXCEEDED_ID_LIMIT``. Under allOrNone,
+   rolled-back results carry the record's id only for updates and deletes.
+9. Composite: more than 25 subrequests is 400 ``LIMIT_EXCEEDED``; an outer allOrNone does not turn
+   per-record failures inside a nested Collections subrequest into a rollback.
+10. Error messages not found in public sources (INVALID_FIELD_FOR_INSERT_UPDATE, MISSING_ARGUMENT,
+   INVALID_QUERY_LOCATOR, METHOD_NOT_ALLOWED) are modelled on Salesforce's style.
+11. The duplicate rule is an exact, case-insensitive Email match against Contacts and unconverted
+   Leads, reported as ``DUPLICATES_DETECTED`` "Use one of these records?" with a ``duplicateResult``.
+12. Query cursors live in memory (the last 500 stay open) and are lost on restart.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import auth
+from .rest import API_PATH, Reply, RestApi
+from .settings import SalesforceSettings
+from .store import SalesforceStore
+
+JSON = "application/json;charset=UTF-8"
+XML = "text/xml;charset=UTF-8"
+API_VERSIONS = ("52.0", "57.0", "58.0", "59.0", "60.0", "61.0", "62.0")
+INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+LIMIT_EXCEEDED = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+ALL_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"]
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    content = b"" if body is None and status == 204 else json.dumps(body).encode()
+    return Response(content, status, headers, media_type=None if status == 204 else JSON)
+
+
+def base_url(request: Request) -> str:
+    """This server's own scheme://host:port, as the client reached it."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() in ("bearer", "oauth") and token.strip() else None
+
+
+def create_app(store: SalesforceStore, settings: SalesforceSettings | None = None) -> Starlette:
+    """The Salesforce stand-in over ``store``; ``settings`` may be changed live."""
+    settings = settings or SalesforceSettings()
+    store.duplicate_rule = settings.duplicate_rule
+    api = RestApi(store, settings)
+
+    def usage_header() -> dict[str, str]:
+        return {"Sforce-Limit-Info": f"api-usage={store.api_usage}/{settings.daily_api_limit}"}
+
+    async def soap_login(request: Request) -> Response:
+        status, xml = auth.soap_login(await request.body(), store, base_url(request),
+                                      request.path_params["version"])
+        return Response(xml, status, media_type=XML)
+
+    async def oauth_token(request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        try:
+            body = auth.oauth_token(form, request.headers.get("authorization"), store, base_url(request))
+        except auth.OAuthError as error:
+            return json_response(400, error.body())
+        return json_response(200, body)
+
+    async def versions(request: Request) -> Response:
+        return json_response(200, [{"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
+                                   for v in API_VERSIONS])
+
+    async def rest(request: Request) -> Response:
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        match = API_PATH.match(raw_path.split("?", 1)[0])
+        if not match:
+            return json_response(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
+        token = bearer_token(request)
+        if token is None or not store.session_valid(token, settings.session_ttl_seconds):
+            return json_response(401, INVALID_SESSION, usage_header())
+        if store.api_usage >= settings.daily_api_limit:
+            return json_response(403, LIMIT_EXCEEDED, usage_header())
+        store.api_usage += 1
+        raw_body = await request.body()
+        try:
+            body = json.loads(raw_body) if raw_body.strip() else None
+        except ValueError as error:
+            reply = Reply(400, [{"message": f"Unexpected character: {error.msg}", "errorCode": "JSON_PARSER_ERROR"}])
+        else:
+            reply = api.handle(request.method, match["version"], match["rest"] or "/",
+                               request.query_params, body, request.headers)
+        return json_response(reply.status, reply.body, {**reply.headers, **usage_header()})
+
+    async def load(request: Request) -> Response:
+        try:
+            return json_response(200, store.load(await request.json()))
+        except (ValueError, AttributeError) as error:
+            return json_response(400, {"error": str(error)})
+
+    async def snapshot(request: Request) -> Response:
+        return json_response(200, store.to_dict())
+
+    async def reset(request: Request) -> Response:
+        store.reset()
+        api.cursors.open.clear()
+        return json_response(200, {"reset": True})
+
+    async def config(request: Request) -> Response:
+        if request.method == "GET":
+            return json_response(200, settings.to_dict())
+        try:
+            settings.update(await request.json())
+        except (ValueError, TypeError) as error:
+            return json_response(400, {"error": str(error)})
+        store.duplicate_rule = settings.duplicate_rule
+        return json_response(200, settings.to_dict())
+
+    app = Starlette(routes=[
+        Route("/services/Soap/u/{version}", soap_login, methods=["POST"]),
+        Route("/services/oauth2/token", oauth_token, methods=["POST"]),
+        Route("/services/data", versions, methods=["GET"]),
+        Route("/services/data/", versions, methods=["GET"]),
+        Route("/services/data/{rest:path}", rest, methods=ALL_METHODS),
+        Route("/__sandbox/load", load, methods=["POST"]),
+        Route("/__sandbox/snapshot", snapshot, methods=["GET"]),
+        Route("/__sandbox/reset", reset, methods=["POST"]),
+        Route("/__sandbox/config", config, methods=["GET", "POST"]),
+    ])
+    app.state.store = store
+    app.state.settings = settings
+    return app
