@@ -1,0 +1,109 @@
+"""Import participants from a CSV file, like Eventmaker's own import.
+
+Columns (header names, any order, case-insensitive): the guest fields of ``GUEST_COLUMNS`` and the
+optional ``salesforce_contact_id`` / ``salesforce_lead_id`` / ``salesforce_campaign_member_id``
+(any subset), which fill the participant's Salesforce refs (contracts §1). Bad rows are reported
+with their line number and skipped; the others are created.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sandbox.salesforce.ids import case_safe_suffix
+
+GUEST_COLUMNS = (
+    "uid", "email", "first_name", "last_name", "company_name", "position", "phone_number", "status",
+    "guest_category_id",
+)
+ID_COLUMNS = {  # CSV column -> (key in the salesforce refs, Salesforce key prefix)
+    "salesforce_contact_id": ("contact_id", "003"),
+    "salesforce_lead_id": ("lead_id", "00Q"),
+    "salesforce_campaign_member_id": ("campaign_member_id", "00v"),
+}
+IDENTITY_COLUMNS = ("email", "last_name", "company_name", "uid")
+_SALESFORCE_ID = re.compile(r"[0-9A-Za-z]{15}([0-9A-Za-z]{3})?")
+
+
+class CsvFileError(ValueError):
+    """The file as a whole cannot be imported (no header, no identity column)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # line number in the file, the header being line 1
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)  # guest _ids
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def salesforce_id(value: str, prefix: str) -> str:
+    """The 18-character form of a Salesforce Id with the expected key prefix; ValueError otherwise."""
+    if not _SALESFORCE_ID.fullmatch(value) or not value.startswith(prefix):
+        raise ValueError(f"{value!r} is not a 15- or 18-character Salesforce Id starting with {prefix}")
+    return value if len(value) == 18 else value + case_safe_suffix(value)
+
+
+def guest_from_row(row: dict[str, str], default_category_id: str | None) -> dict:
+    """The guest body for one CSV row (blank cells left out); ValueError naming what is wrong."""
+    guest = {name: row[name] for name in GUEST_COLUMNS if row.get(name)}
+    guest.setdefault("guest_category_id", default_category_id)
+    if not guest["guest_category_id"]:
+        raise ValueError("no guest_category_id (give the column or --category)")
+    if not any(guest.get(name) for name in IDENTITY_COLUMNS):
+        raise ValueError(f"needs at least one of {', '.join(IDENTITY_COLUMNS)}")
+    refs = {}
+    for column, (key, prefix) in ID_COLUMNS.items():
+        if row.get(column):
+            try:
+                refs[key] = salesforce_id(row[column], prefix)
+            except ValueError as exc:
+                raise ValueError(f"{column}: {exc}") from None
+    if refs:
+        guest["third_party_applications_refs"] = {"salesforce": refs}
+    return guest
+
+
+def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """``[(line, {column: stripped value})]`` and the columns this import does not know."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if not reader.fieldnames:
+        raise CsvFileError("the file is empty: expected a header line")
+    columns = [name.strip().lower() for name in reader.fieldnames]
+    known = set(GUEST_COLUMNS) | set(ID_COLUMNS)
+    if not set(columns) & set(IDENTITY_COLUMNS):
+        raise CsvFileError(f"the header has none of the identity columns {', '.join(IDENTITY_COLUMNS)}")
+    rows = []
+    for raw in reader:
+        values = dict(zip(columns, raw.values()))
+        cleaned = {name: (value or "").strip() for name, value in values.items() if isinstance(value, str)}
+        rows.append((reader.line_num, cleaned))
+    return rows, [name for name in columns if name not in known]
+
+
+def import_participants(text: str, create_guest: Callable[[dict], dict], *,
+                        default_category_id: str | None = None) -> ImportResult:
+    """Create a guest per valid row through ``create_guest`` (which raises ``ValueError`` with the
+    API's reason for a refused guest, and returns the created guest)."""
+    rows, ignored = read_rows(text)
+    result = ImportResult(ignored_columns=ignored)
+    for line, row in rows:
+        if not any(row.values()):
+            continue
+        try:
+            result.created.append(create_guest(guest_from_row(row, default_category_id))["_id"])
+        except ValueError as exc:
+            result.errors.append(RowError(line, str(exc)))
+    return result
