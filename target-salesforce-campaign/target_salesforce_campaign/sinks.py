@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import backoff
 from singer_sdk.sinks import BatchSink, RecordSink
 
@@ -9,6 +11,9 @@ from target_salesforce_campaign.batch import Participant, now_iso
 from target_salesforce_campaign.connection import RunContext
 from target_salesforce_campaign.errors import BudgetExceeded, ErrorClass, SalesforceCallError, WritebackFailed
 from target_salesforce_campaign.writeback import Writeback, needs_writeback, salesforce_entry, with_entry
+
+if TYPE_CHECKING:
+    from target_salesforce_campaign.target import TargetSalesforceCampaign
 
 GUESTS_STREAM = "guests"
 MAX_BATCH_ATTEMPTS = 4
@@ -39,6 +44,10 @@ def new_entry(p: Participant, at: str) -> dict:
 
 class GuestsSink(BatchSink):
     """Participants -> Contact/Lead + CampaignMember, ≤200 per batch, then write-back."""
+
+    def __init__(self, target: TargetSalesforceCampaign, *args: object, **kwargs: object) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.target = target  # shares one run context (client, summary) across batches
 
     @property
     def max_size(self) -> int:

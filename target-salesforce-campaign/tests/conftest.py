@@ -1,0 +1,200 @@
+"""A small in-memory Salesforce + Eventmaker behind requests-mock, for batching and mapping tests."""
+
+import io
+import itertools
+import json
+import re
+import urllib.parse
+
+import pytest
+
+SF = "https://sf.test"
+EM = "http://em.test"
+CAMPAIGN = "701000000000001AAA"
+STATUSES = ["Sent", "Responded", "Invited", "Registered", "Attended", "No Show", "Cancelled"]
+
+
+def _describe(*fields):
+    base = [{"name": "Id", "type": "id", "length": 18, "nillable": False, "createable": False}]
+    return {"fields": base + [dict(f, createable=True) for f in fields]}
+
+
+PERSON_FIELDS = [
+    {"name": "FirstName", "type": "string", "length": 40, "nillable": True},
+    {"name": "LastName", "type": "string", "length": 80, "nillable": False},
+    {"name": "Email", "type": "email", "length": 80, "nillable": True},
+    {"name": "Phone", "type": "phone", "length": 40, "nillable": True},
+    {"name": "Title", "type": "string", "length": 128, "nillable": True},
+]
+LEAD_FIELDS = PERSON_FIELDS + [{"name": "Company", "type": "string", "length": 255, "nillable": False}]
+
+
+class FakeSalesforce:
+    """Just enough of the REST API: CampaignMemberStatus query, describe, Composite GET queries, Collections."""
+
+    def __init__(self, mocker):
+        self.records = {"Contact": {}, "Lead": {}, "CampaignMember": {}}
+        self.ids = itertools.count(1)
+        self.record_errors = {}  # Email -> statusCode returned by Collections create
+        self.usage = [0, 15000]
+        self.calls = []
+        data = re.compile(rf"{re.escape(SF)}/services/data/v[\d.]+/")
+        mocker.register_uri("GET", re.compile(data.pattern + "query"), json=self._query_endpoint)
+        mocker.register_uri("GET", re.compile(data.pattern + r"sobjects/\w+/describe"), json=self._describe)
+        mocker.register_uri("POST", re.compile(data.pattern + "composite$"), json=self._composite)
+        mocker.register_uri("POST", re.compile(data.pattern + "composite/sobjects"), json=self._create)
+        mocker.register_uri("PATCH", re.compile(data.pattern + "composite/sobjects"), json=self._update)
+
+    def _headers(self, request, context):
+        self.usage[0] += 1
+        self.calls.append(f"{request.method} {request.path}")
+        return {"Sforce-Limit-Info": f"api-usage={self.usage[0]}/{self.usage[1]}; api-bursts=1/750"}
+
+    def _describe(self, request, context):
+        context.headers.update(self._headers(request, context))
+        return _describe(*(LEAD_FIELDS if "/lead/" in request.path else PERSON_FIELDS))
+
+    def _query_endpoint(self, request, context):
+        context.headers.update(self._headers(request, context))
+        return self.query(urllib.parse.parse_qs(urllib.parse.urlsplit(request.url).query)["q"][0])
+
+    def query(self, soql):
+        low = soql.lower()
+        if "from campaignmemberstatus" in low:
+            rows = [{"Label": s} for s in STATUSES] if CAMPAIGN.lower() in low else []
+            return {"totalSize": len(rows), "done": True, "records": rows}
+        sobject = re.search(r"from (\w+)", low).group(1)
+        sobject = {"contact": "Contact", "lead": "Lead", "campaignmember": "CampaignMember"}[sobject]
+        field, values = re.search(r"(\w+) in \((.*)\)", soql, re.I).groups()
+        wanted = {v.strip().strip("'").lower() for v in values.split(",")}
+        rows = [dict(r) for r in self.records[sobject].values() if str(r.get(field, "")).lower() in wanted]
+        if "isconverted = false" in low:
+            rows = [r for r in rows if not r.get("IsConverted")]
+        return {"totalSize": len(rows), "done": True, "records": rows}
+
+    def _composite(self, request, context):
+        context.headers.update(self._headers(request, context))
+        out = []
+        for sub in request.json()["compositeRequest"]:
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(sub["url"]).query)["q"][0]
+            out.append({"body": self.query(q), "httpStatusCode": 200, "referenceId": sub["referenceId"]})
+        return {"compositeResponse": out}
+
+    def _create(self, request, context):
+        context.headers.update(self._headers(request, context))
+        body = request.json()
+        assert len(body["records"]) <= 200 and body["allOrNone"] is False
+        results = []
+        for record in body["records"]:
+            sobject = record.pop("attributes")["type"]
+            code = self.record_errors.get(record.get("Email"))
+            if sobject == "CampaignMember":
+                assert not ("ContactId" in record and "LeadId" in record)
+                person = record.get("ContactId") or record.get("LeadId")
+                if any((m.get("ContactId") or m.get("LeadId")) == person for m in self.records["CampaignMember"].values()):
+                    code = "DUPLICATE_VALUE"
+            if code:
+                results.append({"success": False, "errors": [{"statusCode": code, "message": code.lower(), "fields": []}]})
+                continue
+            prefix = {"Contact": "003", "Lead": "00Q", "CampaignMember": "00v"}[sobject]
+            new_id = f"{prefix}{next(self.ids):015d}"
+            self.records[sobject][new_id] = {"Id": new_id, **record}
+            results.append({"id": new_id, "success": True, "errors": []})
+        return results
+
+    def _update(self, request, context):
+        context.headers.update(self._headers(request, context))
+        results = []
+        for record in request.json()["records"]:
+            sobject = record.pop("attributes")["type"]
+            stored = self.records[sobject].get(record["Id"])
+            if stored is None:
+                results.append({"success": False, "errors": [{"statusCode": "ENTITY_IS_DELETED", "message": "gone"}]})
+                continue
+            stored.update(record)
+            results.append({"id": record["Id"], "success": True, "errors": []})
+        return results
+
+
+class FakeEventmaker:
+    """Records the write-back PUTs and applies them to the guests."""
+
+    def __init__(self, mocker):
+        self.puts = []
+        pattern = re.compile(rf"{re.escape(EM)}/api/v1/events/\w+/guests/\w+\.json")
+        mocker.register_uri("PUT", pattern, status_code=204, text=self._put)
+
+    def _put(self, request, context):
+        self.puts.append({"path": request.path, "url": request.url, "body": request.json()})
+        return ""
+
+    def refs_by_guest(self):
+        return {p["path"].split("/")[-1][:-5]: p["body"]["guest"]["third_party_applications_refs"] for p in self.puts}
+
+
+@pytest.fixture
+def fake_sf(requests_mock):
+    return FakeSalesforce(requests_mock)
+
+
+@pytest.fixture
+def fake_em(requests_mock):
+    return FakeEventmaker(requests_mock)
+
+
+@pytest.fixture
+def config():
+    return {
+        "access_token": "SECRET-ACCESS-TOKEN",
+        "instance_url": SF,
+        "campaign_id": CAMPAIGN,
+        "eventmaker_api_url": EM,
+        "eventmaker_auth_token": "SECRET-EM-TOKEN",
+    }
+
+
+def make_guest(i, **overrides):
+    record = {
+        "_id": f"{i:024x}",
+        "event_id": "e" * 24,
+        "first_name": f"First{i}",
+        "last_name": f"Last{i}",
+        "email": f"person{i}@example.com",
+        "company_name": "Acme",
+        "status": "registered",
+        "showed_up": False,
+        "deleted_at": None,
+        "updated_at": "2026-01-01T00:00:00Z",
+        "third_party_applications_refs": {},
+    }
+    record.update(overrides)
+    return record
+
+
+def singer_lines(records, state=None):
+    schema = {"type": "object", "properties": {"_id": {"type": "string"}}, "additionalProperties": True}
+    lines = [{"type": "SCHEMA", "stream": "guests", "schema": schema, "key_properties": ["_id"]}]
+    lines += [{"type": "RECORD", "stream": "guests", "record": r} for r in records]
+    lines.append({"type": "STATE", "value": state or {"bookmarks": {"guests": {"replication_key_value": "x"}}}})
+    return "\n".join(json.dumps(line) for line in lines) + "\n"
+
+
+@pytest.fixture
+def guest():
+    """Factory of guest records (contracts §2)."""
+    return make_guest
+
+
+@pytest.fixture
+def run():
+    """Run the target in-process on guest records; returns (stdout, stderr)."""
+    from singer_sdk.testing import target_sync_test
+
+    from target_salesforce_campaign.target import TargetSalesforceCampaign
+
+    def _run(config, records):
+        target = TargetSalesforceCampaign(config=config)
+        stdout, stderr = target_sync_test(target, io.StringIO(singer_lines(records)))
+        return stdout.read(), stderr.read()
+
+    return _run
