@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import io
 import json
@@ -40,7 +41,7 @@ def run_tap():
     """Run TapEventmaker with a config and optional state; return its parsed stdout."""
 
     def run(config: dict, state: dict | None = None) -> SyncOutput:
-        tap = TapEventmaker(config=config, state=state)
+        tap = TapEventmaker(config=config, state=copy.deepcopy(state))  # the SDK edits it in place
         stdout = io.StringIO()
         with contextlib.redirect_stdout(stdout):
             tap.sync_all()
