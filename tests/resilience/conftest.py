@@ -39,11 +39,25 @@ def object_id(prefix: int, index: int) -> str:
     return f"{prefix:08x}{index:016x}"
 
 
+def category_id(event_id: str) -> str:
+    """The one guest category of an event in these datasets."""
+    return "ca7e" + event_id[4:]
+
+
+def events_payload(event_ids: list[str]) -> dict:
+    """Events with one guest category each, in load-payload shape."""
+    return {
+        "events": [{"_id": event_id, "title": f"Resilience event {n}"} for n, event_id in enumerate(event_ids)],
+        "guest_categories": [{"_id": category_id(e), "event_id": e, "name": "Attendee"} for e in event_ids],
+    }
+
+
 def clean_guest(event_id: str, index: int, **overrides) -> dict:
     """A valid participant in API shape; `overrides` replace fields (None values included)."""
     guest = {
         "_id": event_id[:12] + f"{index:012x}",
         "event_id": event_id,
+        "guest_category_id": category_id(event_id),
         "email": f"guest{index}.{event_id[-4:]}@example.com",
         "first_name": f"First{index}",
         "last_name": f"Last{index}",
@@ -58,10 +72,7 @@ def clean_guest(event_id: str, index: int, **overrides) -> dict:
 def clean_dataset(participants: int, events: int = 2) -> dict:
     """An Eventmaker load payload of valid participants spread over `events` events."""
     event_ids = [object_id(0xE7E7, number) for number in range(events)]
-    return {
-        "events": [{"_id": event_id, "title": f"Resilience event {n}"} for n, event_id in enumerate(event_ids)],
-        "guests": [clean_guest(event_ids[i % events], i) for i in range(participants)],
-    }
+    return {**events_payload(event_ids), "guests": [clean_guest(event_ids[i % events], i) for i in range(participants)]}
 
 
 # --------------------------------------------------------------------------- running

@@ -263,8 +263,7 @@ def test_bad_participant_fails_alone(pipeline, harness, kind):
     bad, others = participants_for(case, harness)
     if case.prepare:
         bad.update(case.prepare(pipeline, bad))
-    events = [{"_id": EVENT_ID, "title": "Bad input"}, {"_id": OTHER_EVENT_ID, "title": "Other"}]
-    pipeline.load({"events": events, "guests": [bad, *others]})
+    pipeline.load({**harness.events_payload([EVENT_ID, OTHER_EVENT_ID]), "guests": [bad, *others]})
 
     result = pipeline.run()
     assert result.ok, f"the run crashed on {kind}: {result.tap_error!r} {result.target_error!r}"
