@@ -1,0 +1,90 @@
+"""SalesforceClient on requests-mock: transient retries, one re-login on INVALID_SESSION_ID, budget stops."""
+
+import pytest
+import requests
+
+from target_salesforce_campaign.errors import BudgetExceeded, SalesforceCallError
+from target_salesforce_campaign.salesforce_client import SalesforceClient
+from simple_salesforce import Salesforce
+
+URL = "https://sf.test/services/data/v59.0/query/"
+OK = {"totalSize": 0, "done": True, "records": []}
+
+
+def make_client(logins, **kwargs):
+    def connect(session):
+        logins.append(1)
+        return Salesforce(instance_url="https://sf.test", session_id=f"token{len(logins)}", session=session)
+
+    return SalesforceClient(connect, requests.Session(), backoff_base_seconds=0.001, **kwargs)
+
+
+def test_transient_errors_are_retried(requests_mock):
+    requests_mock.get(URL, [
+        {"status_code": 503, "json": [{"errorCode": "SERVER_UNAVAILABLE", "message": "busy"}]},
+        {"status_code": 400, "json": [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "locked"}]},
+        {"exc": requests.ConnectionError},
+        {"json": OK},
+    ])
+    client = make_client([])
+    assert client.query_all("SELECT Id FROM Contact") == []
+    assert requests_mock.call_count == 4
+
+
+def test_data_errors_are_not_retried(requests_mock):
+    requests_mock.get(URL, status_code=400, json=[{"errorCode": "MALFORMED_QUERY", "message": "bad"}])
+    with pytest.raises(SalesforceCallError, match="MALFORMED_QUERY"):
+        make_client([]).query_all("SELECT")
+    assert requests_mock.call_count == 1
+
+
+def test_expired_session_reauthenticates_once(requests_mock):
+    expired = {"status_code": 401, "json": [{"errorCode": "INVALID_SESSION_ID", "message": "Session expired or invalid"}]}
+    requests_mock.get(URL, [expired, {"json": OK}])
+    logins = []
+    make_client(logins).query_all("SELECT Id FROM Contact")
+    assert len(logins) == 2
+    assert requests_mock.request_history[-1].headers["Authorization"] == "Bearer token2"
+
+
+def test_expired_direct_token_fails_clearly(requests_mock):
+    requests_mock.get(URL, status_code=401, json=[{"errorCode": "INVALID_SESSION_ID", "message": "expired"}])
+    with pytest.raises(SalesforceCallError, match="INVALID_SESSION_ID"):
+        make_client([], can_reauthenticate=False).query_all("SELECT Id FROM Contact")
+
+
+def test_request_limit_exceeded_is_a_budget_stop(requests_mock):
+    requests_mock.get(URL, status_code=403, json=[{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}])
+    with pytest.raises(BudgetExceeded):
+        make_client([]).query_all("SELECT Id FROM Contact")
+    assert requests_mock.call_count == 1
+
+
+def test_usage_header_stops_before_the_next_call(requests_mock):
+    requests_mock.get(URL, json=OK, headers={"Sforce-Limit-Info": "api-usage=81/100; api-bursts=1/750"})
+    client = make_client([], max_api_usage_percent=80)
+    client.query_all("SELECT Id FROM Contact")
+    assert client.calls == 1 and client.usage.left == 19
+    with pytest.raises(BudgetExceeded, match="81/100"):
+        client.query_all("SELECT Id FROM Contact")
+    assert requests_mock.call_count == 1
+
+
+def test_locked_records_are_resent_alone(requests_mock):
+    collections = "https://sf.test/services/data/v59.0/composite/sobjects"
+    locked = {"success": False, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "locked"}]}
+    requests_mock.patch(collections, [
+        {"json": [{"id": "003A", "success": True, "errors": []}, locked]},
+        {"json": [{"id": "003B", "success": True, "errors": []}]},
+    ])
+    results = make_client([]).save("PATCH", [{"Id": "003A"}, {"Id": "003B"}])
+    assert [r["id"] for r in results] == ["003A", "003B"]
+    assert requests_mock.request_history[1].json()["records"] == [{"Id": "003B"}]
+
+
+def test_collections_are_split_by_200(requests_mock):
+    collections = "https://sf.test/services/data/v59.0/composite/sobjects"
+    requests_mock.post(collections, json=lambda req, ctx: [{"id": r["i"], "success": True} for r in req.json()["records"]])
+    results = make_client([]).save("POST", [{"i": str(i)} for i in range(450)])
+    assert [r["id"] for r in results] == [str(i) for i in range(450)]
+    assert [len(h.json()["records"]) for h in requests_mock.request_history] == [200, 200, 50]
