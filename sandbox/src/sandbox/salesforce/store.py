@@ -218,8 +218,8 @@ class SalesforceStore:
 
     def _candidates(self, table: Table, node: Any) -> set[str] | None:
         """A superset of the IDs matching ``node`` from the indexes, or None (scan everything)."""
-        if isinstance(node, Comparison) and node.op in ("=", "IN"):
-            return table.lookup(node.field, node.values)
+        if isinstance(node, Comparison) and node.op in ("=", "IN") and None not in node.values:
+            return table.lookup(node.field, node.values)  # nulls are not indexed
         if isinstance(node, Junction):
             parts = [self._candidates(table, part) for part in node.parts]
             if node.op == "AND":

@@ -1,0 +1,102 @@
+"""Unit tests of the SOQL subset: parsing, Salesforce's string escapes, binding and errors."""
+
+import pytest
+from simple_salesforce.format import format_soql
+
+from sandbox.salesforce.errors import SalesforceError
+from sandbox.salesforce.ids import case_safe_suffix, make_id, normalize_id
+from sandbox.salesforce.soql import Comparison, Junction, Negation, bind, parse, unescape
+from sandbox.salesforce.store import SalesforceStore
+
+
+@pytest.mark.parametrize("value", ["O'Brien", 'say "hi"', "back\\slash", "line\nbreak\r\t\b\f", "50%_off"])
+def test_simple_salesforce_escaping_round_trips(value):
+    query = parse(format_soql("SELECT Id FROM Contact WHERE LastName = {}", value))
+    assert query.where == Comparison("LastName", "=", (value,))
+
+
+def test_like_escapes_keep_wildcards_literal():
+    query = bind(parse(format_soql("SELECT Id FROM Contact WHERE Email LIKE '{:like}%'", "a_b")))
+    pattern = query.where.values[0]
+    assert pattern.match("a_b@x.com") and pattern.match("A_B")
+    assert not pattern.match("axb@x.com")
+
+
+def test_escaped_underscore_outside_like_is_the_character():
+    assert unescape(r"'a\_b\%c'") == "a_b%c"
+
+
+@pytest.mark.parametrize("literal", [r"'bad\q'", r"'bad\u0041'"])
+def test_illegal_escape_is_malformed(literal):
+    with pytest.raises(SalesforceError) as error:
+        parse(f"SELECT Id FROM Contact WHERE LastName = {literal}")
+    assert error.value.code == "MALFORMED_QUERY"
+
+
+def test_parses_in_not_in_null_parentheses_limit_and_order():
+    query = parse("select id, EMAIL from contact where (Email IN ('a', 'b') OR Email = null) "
+                  "and not LastName != 'x' and FirstName not in ('y') order by LastName desc nulls last limit 5 offset 2")
+    assert query.fields == ("id", "EMAIL") and query.sobject == "contact"
+    assert query.limit == 5 and query.offset == 2
+    assert query.order_by[0].descending and query.order_by[0].nulls_last
+    assert isinstance(query.where, Junction) and query.where.op == "AND"
+    assert isinstance(query.where.parts[0], Junction) and query.where.parts[0].op == "OR"
+    assert isinstance(query.where.parts[1], Negation)
+    assert query.where.parts[2] == Comparison("FirstName", "NOT IN", ("y",))
+
+
+@pytest.mark.parametrize("soql", [
+    "SELECT Id FROM Contact WHERE LastName = 'a' AND Email = 'b' OR Phone = 'c'",  # AND/OR unparenthesised
+    "SELECT Id FROM Contact WHERE LastName = 'unterminated",
+    "SELECT FROM Contact",
+    "SELECT Id Contact",
+    "SELECT Id FROM Contact LIMIT x",
+    "SELECT Id FROM Contact WHERE Email IN 'a'",
+    "",
+])
+def test_malformed_queries(soql):
+    with pytest.raises(SalesforceError) as error:
+        parse(soql)
+    assert error.value.code == "MALFORMED_QUERY"
+
+
+def test_bind_canonicalises_names_and_normalises_ids():
+    bound = bind(parse("SELECT id, campaignid FROM campaignmember WHERE contactid = '003000000000001'"))
+    assert bound.sobject.name == "CampaignMember" and bound.fields == ("Id", "CampaignId")
+    assert bound.where == Comparison("ContactId", "=", ("003000000000001AAA",))
+
+
+def test_bind_rejects_unknown_object_and_field():
+    with pytest.raises(SalesforceError) as unknown_type:
+        bind(parse("SELECT Id FROM Contactz"))
+    with pytest.raises(SalesforceError) as unknown_field:
+        bind(parse("SELECT Id, Foo FROM Contact"))
+    assert unknown_type.value.code == "INVALID_TYPE"
+    assert unknown_field.value.code == "INVALID_FIELD" and "No such column 'Foo'" in unknown_field.value.message
+
+
+def test_evaluation_semantics():
+    store = SalesforceStore()
+    store.load({"records": {"Contact": [
+        {"LastName": "Ann", "Email": "Ann@X.com"}, {"LastName": "Bob", "Email": None},
+        {"LastName": "Cy", "Email": "cy@x.com", "FirstName": "C"}]}})
+
+    def names(where):
+        return [r["LastName"] for r in store.select(bind(parse(f"SELECT Id FROM Contact WHERE {where}")))]
+
+    assert names("Email = 'ann@x.COM'") == ["Ann"]  # text compares ignore case
+    assert names("Email != 'ann@x.com'") == ["Bob", "Cy"]  # != keeps nulls, as in SOQL
+    assert names("Email = null") == ["Bob"]
+    assert names("Email IN ('cy@x.com', 'ann@x.com')") == ["Ann", "Cy"]
+    assert names("(Email = null OR FirstName = 'C') AND LastName != 'Cy'") == ["Bob"]
+    assert names("NOT Email LIKE 'a%'") == ["Bob", "Cy"]
+    assert [r["LastName"] for r in store.select(bind(parse(
+        "SELECT Id FROM Contact ORDER BY Email DESC NULLS LAST LIMIT 2")))] == ["Cy", "Ann"]
+
+
+def test_ids_have_real_prefixes_and_case_safe_suffix():
+    assert normalize_id("001D000000IqhSL") == "001D000000IqhSLIAZ"  # Salesforce's documented example
+    assert case_safe_suffix("701000000000001") == "AAA"
+    assert make_id("003", 1) == "003000000000001AAA"
+    assert normalize_id("001D000000IqhSLAAA") is None  # wrong suffix
+    assert normalize_id("not-an-id") is None
