@@ -155,6 +155,11 @@ class GuestsStream(EventmakerStream):
                 continue
             seen.add(guest_id)
             guest = prepare_guest(raw, include_metadata=bool(self.config.get("include_guest_metadata")))
+            if guest["updated_at"] is None:
+                self.logger.warning(
+                    "Participant %s has no readable updated_at (%r): emitted, moves no bookmark",
+                    guest_id, raw.get("updated_at"),
+                )
             if self._is_wanted(guest, since):
                 emitted += 1
                 yield guest

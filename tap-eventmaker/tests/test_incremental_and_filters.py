@@ -126,3 +126,12 @@ def test_flattened_sync_columns_reach_the_records(run_tap):
     assert by_uid["old-error"]["salesforce_last_error_code"] == "INVALID_EMAIL_ADDRESS"
     assert by_uid["old-error"]["updated_at"] == "2026-11-02T07:00:00.000000Z"
     assert by_uid["new-never"]["salesforce_sync_status"] == []
+
+
+def test_a_participant_with_a_broken_updated_at_is_emitted_with_a_warning(api, run_tap, caplog):
+    broken = {"_id": "6" * 24, "uid": "broken", "updated_at": "not a date"}
+    api.get(GUESTS_URL, json=[*GUESTS, broken])
+    output = run_tap(config(), state=copy.deepcopy(STATE))
+    assert "broken" in uids(output)
+    assert f"Participant {'6' * 24} has no readable updated_at" in caplog.text
+    assert output.bookmark(EVENT)["replication_key_value"] == "2026-11-12T08:00:00.000000Z"

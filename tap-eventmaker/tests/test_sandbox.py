@@ -119,3 +119,10 @@ def test_500_html_and_a_slow_response_are_retried(seeded, run_tap):
     seeded.inject_fault(GUESTS_PATH, count=1, kind="delay", delay_ms=2500)
     output = run_tap(config(seeded, request_timeout=1))
     assert len(output.records("guests")) == 1234
+
+
+def test_debug_logs_of_a_real_http_run_never_show_the_token(seeded, run_tap, caplog):
+    with caplog.at_level(logging.DEBUG):
+        run_tap(config(seeded, event_ids=[seeded.dataset.eventmaker["events"][0]["_id"]]))
+    assert any(r.name.startswith("urllib3") for r in caplog.records)  # urllib3 did log request lines
+    assert seeded.auth_token not in caplog.text
