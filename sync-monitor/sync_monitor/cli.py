@@ -6,6 +6,7 @@ Results go to stdout; the `meltano` runs started here log to stderr.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
 from datetime import datetime, timedelta, timezone
@@ -14,9 +15,9 @@ from pathlib import Path
 from . import runs
 from .error_guide import GUIDES
 from .filters import SYNC_STATUSES, ParticipantFilter
-from .logs import find_run_log, parse_summary
-from .meltano import Meltano, parse_trigger, plan_run
-from .participants import COLUMNS, participant_row, status_counts
+from .logs import describe_summary, find_run_log, parse_summary
+from .meltano import Meltano, MeltanoFailed, parse_trigger, plan_run
+from .participants import COLUMNS, TABLE_COLUMNS, participant_row, status_counts
 from .pipelines import DRY_RUN, EXPORT, PIPELINES, RESEND, SYNC, Pipeline, parse_state_id, runs_of
 from .render import FORMATS, render
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, LookupError) as error:
+    except (ValueError, LookupError, MeltanoFailed) as error:
         print(f"sync-monitor: {error}", file=sys.stderr)
         return 2
 
@@ -48,24 +49,24 @@ def cmd_dry_run(args) -> int:
 
 
 def cmd_export(args) -> int:
-    started = datetime.now().timestamp()
-    code = _run_and_report(EXPORT, _filter_from(args))
-    output = Meltano.from_env().project_root / "output"
-    for path in sorted(output.glob("participants-sync-*.csv")):
-        if path.stat().st_mtime >= started:
-            rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
-            print(f"wrote {path} ({rows} participants)")
+    output_dir = Path(args.output_dir or Meltano.from_env().project_root / "output").resolve()
+    before = set(output_dir.glob("*.csv"))
+    code = _run_and_report(EXPORT, _filter_from(args), env={"TARGET_CSV_OUTPUT_PATH": str(output_dir)})
+    for path in sorted(set(output_dir.glob("*.csv")) - before):
+        with path.open(encoding="utf-8", newline="") as csv_file:
+            rows = sum(1 for _ in csv.reader(csv_file)) - 1
+        print(f"  wrote {path} ({rows} participants)")
     return code
 
 
-def _run_and_report(pipeline: Pipeline, selection: ParticipantFilter, *, suffix=None, retry_of=None) -> int:
+def _run_and_report(pipeline: Pipeline, selection: ParticipantFilter, *, suffix=None, retry_of=None, env=None) -> int:
     meltano = Meltano.from_env()
     planned = plan_run(pipeline, participants=selection, suffix=suffix, retry_of=retry_of)
-    result = meltano.run(planned.args, planned.env)
+    finished = meltano.run(planned.args, {**planned.env, **(env or {})})
     run = runs.get_run(_engine(meltano), planned.run_id)
-    if run is None:  # refused before it started, e.g. by the RUNNING guard: see meltano's log above
-        print(f"{pipeline.job}: not started (meltano exit {result.returncode})")
-        return result.returncode or 1
+    if run is None:  # refused before it started, e.g. by Meltano's RUNNING guard
+        print(f"NOT STARTED  {pipeline.job} (meltano exit {finished.returncode}):\n{finished.log_tail}")
+        return finished.returncode or 1
     _print_run(run, selection)
     return 0 if run.status == "success" else 1
 
@@ -80,7 +81,7 @@ def _print_run(run: runs.Run, selection: ParticipantFilter) -> None:
     log = find_run_log(run.run_id)
     summary = parse_summary(log.read_text(encoding="utf-8", errors="replace")) if log else None
     if summary:
-        print("  summary: " + ", ".join(f"{key} {value}" for key, value in summary.items()))
+        print(f"  result: {describe_summary(summary)}")
     if log:
         print(f"  log: {log}")
 
@@ -92,7 +93,7 @@ def cmd_participants(args) -> int:
     meltano = Meltano.from_env()
     records = meltano.read_records("tap-eventmaker", selection.tap_env("tap-eventmaker"), "guests")
     rows = [participant_row(record) for record in records if selection.matches(record)]
-    print(render(rows, COLUMNS, args.format))
+    print(render(rows, TABLE_COLUMNS if args.format == "table" else COLUMNS, args.format))
     if args.format == "table":
         counts = status_counts(rows)
         print("\n" + ", ".join(f"{value} {key}" for key, value in counts.items()))
@@ -246,6 +247,7 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="every participant's sync information to CSV")
     _add_filter_options(export)
+    export.add_argument("--output-dir", help="where target-csv writes the file (default: output/)")
     export.set_defaults(handler=cmd_export)
 
     history = commands.add_parser("runs", help="run history").add_subparsers(required=True, metavar="ACTION")

@@ -50,3 +50,16 @@ def parse_summary(log_text: str) -> dict | None:
         summary["api_usage"] = usage[1].strip()
     summary["dry_run"] = "DRY RUN" in head
     return summary
+
+
+def describe_summary(summary: dict) -> str:
+    """The summary in a sentence, e.g. `created 2, updated 1, ... failed 1 (STRING_TOO_LONG 1)`."""
+    counts = [f"{key.replace('_', ' ')} {value}" for key, value in summary.items() if isinstance(value, int)
+              and not isinstance(value, bool) and key != "api_calls"]
+    failures = ", ".join(f"{code} {count}" for code, count in summary.get("failed_by_code", {}).items())
+    text = ", ".join(counts) + (f" (failed by code: {failures})" if failures else "")
+    if "api_calls" in summary:
+        text += f"; Salesforce API calls {summary['api_calls']}"
+    if summary.get("api_usage"):
+        text += f" ({summary['api_usage']})"
+    return ("DRY RUN, nothing written: " if summary.get("dry_run") else "") + text

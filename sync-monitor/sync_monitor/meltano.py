@@ -8,9 +8,12 @@ command and its participant filter, so that a retry can re-run the same pipeline
 from __future__ import annotations
 
 import json
+from collections import deque
+from collections.abc import Iterable
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,24 +87,46 @@ class Meltano:
         environment = os.environ.get("MELTANO_ENVIRONMENT") or os.environ.get("MELTANO_DEFAULT_ENVIRONMENT", "sandbox")
         return cls(executable, environment, project_root)
 
-    def run(self, args: list[str], env: dict[str, str], *, capture: bool = False) -> subprocess.CompletedProcess:
-        """Run `meltano --environment <env> <args>`; its logs go to our stderr."""
-        return subprocess.run(
-            [self.executable, "--environment", self.environment, *args],
-            cwd=self.project_root,
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE if capture else 2,  # fd 2: our stdout stays for results
-            text=True,
-            check=False,
-        )
+    def run(self, args: list[str], env: dict[str, str], *, keep_stdout: bool = False) -> Finished:
+        """Run `meltano --environment <env> <args>`; keep the end of its log (runs keep theirs in elt.log)."""
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+            result = subprocess.run(
+                [self.executable, "--environment", self.environment, *args],
+                cwd=self.project_root,
+                env={**os.environ, **env},
+                stdout=subprocess.PIPE if keep_stdout else subprocess.DEVNULL,
+                stderr=log,
+                text=True,
+                check=False,
+            )
+            log.seek(0)
+            return Finished(result.returncode, result.stdout or "", tail(log))
 
     def read_records(self, extractor: str, env: dict[str, str], stream: str) -> list[dict]:
         """Records of one stream, read by `meltano invoke <extractor>` (no state, no run row)."""
         select_env = {f"{env_prefix(extractor)}__SELECT_FILTER": json.dumps([stream])}
-        result = self.run(["invoke", extractor], {**env, **select_env}, capture=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"{extractor} failed (exit {result.returncode}); see its log above")
-        return list(singer_records(result.stdout.splitlines(), stream))
+        finished = self.run(["invoke", extractor], {**env, **select_env}, keep_stdout=True)
+        if finished.returncode != 0:
+            raise MeltanoFailed(f"{extractor} failed (exit {finished.returncode}):\n{finished.log_tail}")
+        return list(singer_records(finished.stdout.splitlines(), stream))
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How a `meltano` command ended."""
+
+    returncode: int
+    stdout: str
+    log_tail: str
+
+
+class MeltanoFailed(RuntimeError):
+    """A `meltano` command failed; the message ends with the end of its output."""
+
+
+def tail(output: Iterable[str], lines: int = 15) -> str:
+    """The last lines of a command's output, where Meltano says what went wrong."""
+    return "".join(deque(output, maxlen=lines)).rstrip("\n")
 
 
 def singer_records(lines: list[str], stream: str):

@@ -12,6 +12,7 @@ COLUMNS = (
     "event_id", "uid", "name", "email", "sync_status", "contact_id", "lead_id", "campaign_member_id",
     "last_synced_at", "error_code", "error_message", "hint",
 )
+TABLE_COLUMNS = tuple(column for column in COLUMNS if column not in ("event_id", "error_message"))
 
 
 def participant_row(record: dict) -> dict:

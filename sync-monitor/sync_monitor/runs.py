@@ -125,4 +125,4 @@ def _naive_utc(value: datetime) -> datetime:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return value.isoformat(timespec="seconds") if value else None
