@@ -14,7 +14,6 @@ from .ids import KEY_PREFIXES
 LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted")
 CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed", "Aborted")
 CAMPAIGN_TYPES = ("Conference", "Webinar", "Trade Show", "Email", "Other")
-STRING_TYPES = {"string", "email", "phone", "picklist", "textarea", "url"}
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from typing import Any
 from .describe import SObject
 from .errors import SalesforceError, malformed_id
 from .ids import normalize_id
+from .soql import TEXT_TYPES as STRING_TYPES
 
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-STRING_TYPES = {"string", "email", "phone", "picklist", "textarea", "url"}
+
 
 
 def canonical_payload(sobject: SObject, payload: dict[str, Any]) -> dict[str, Any]:
