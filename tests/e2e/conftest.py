@@ -1,0 +1,180 @@
+"""End-to-end fixtures: the real `meltano` CLI of this project against a real `sandbox up`.
+
+Each test gets its own Meltano system database, state backend, run directory, log directory and
+CSV output (so it neither sees nor touches the user's demo), while reusing the plugin virtualenvs
+that `meltano install` put in .meltano/. The sandbox daemon runs on free ports in a temp directory,
+once per module, and each test reseeds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+PROJECT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MELTANO = str(BIN / "meltano")
+SANDBOX = str(BIN / "sandbox")
+PLUGIN_DIRS = ("extractors", "loaders", "utilities")
+TAPS = ("tap-eventmaker", "tap-eventmaker--resend", "tap-eventmaker--dry-run", "tap-eventmaker--export")
+TARGETS = ("target-salesforce-campaign", "target-salesforce-campaign--resend", "target-salesforce-campaign--dry-run")
+MAIN_STATE_ID = "sandbox:tap-eventmaker-to-target-salesforce-campaign"
+OUTCOME = re.compile(r"\b(created|updated|unchanged|failed|skipped|left for next run) (\d+)")
+
+
+def env_prefix(plugin: str) -> str:
+    return plugin.upper().replace("-", "_")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Sandbox:
+    directory: Path
+    eventmaker_url: str
+    salesforce_url: str
+    env: dict
+    seed_duplicates: dict | None = None
+
+    @property
+    def ca_bundle(self) -> str:
+        return str(self.directory / "ca.pem")
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run([SANDBOX, *args], env=self.env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr + result.stdout
+        return result.stdout
+
+    def salesforce(self) -> dict:
+        """All Salesforce records (control path; counts no API usage)."""
+        return requests.get(f"{self.salesforce_url}/__sandbox/snapshot", verify=self.ca_bundle, timeout=30).json()
+
+    def guests(self) -> list[dict]:
+        snapshot = requests.get(f"{self.eventmaker_url}/__sandbox/snapshot", timeout=30).json()
+        return snapshot["guests"]
+
+    def update_guest(self, guest: dict, changes: dict) -> None:
+        url = f"{self.eventmaker_url}/api/v1/events/{guest['event_id']}/guests/{guest['_id']}.json"
+        response = requests.put(url, params={"auth_token": "sandbox-token"}, json={"guest": changes}, timeout=30)
+        assert response.status_code in (200, 204), response.text
+
+    def duplicates(self) -> dict:
+        """Emails held by several live Contacts (or unconverted Leads), and people in the campaign twice."""
+        records = self.salesforce()["records"]
+        found = {}
+        for sobject in ("Contact", "Lead"):
+            live = [r for r in records[sobject] if not r.get("IsDeleted") and not r.get("IsConverted")]
+            emails = Counter(r["Email"].lower() for r in live if r.get("Email"))
+            found[sobject] = {email: n for email, n in emails.items() if n > 1}
+        people = Counter((m["CampaignId"], m.get("ContactId") or m.get("LeadId")) for m in records["CampaignMember"])
+        found["CampaignMember"] = {key: n for key, n in people.items() if n > 1}
+        return found
+
+    def assert_no_duplicates(self) -> None:
+        """Invariant 1: nothing was duplicated beyond the seed's own duplicates (its ambiguous cases)."""
+        assert self.duplicates() == self.seed_duplicates
+
+    def set_latency(self, ms: float) -> None:
+        requests.post(f"{self.eventmaker_url}/__sandbox/latency", json={"ms": ms}, timeout=30).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def installed_plugins() -> Path:
+    """The project's plugins installed once by Meltano (what `make setup` does)."""
+    if not all((PROJECT / ".meltano" / name).is_dir() for name in PLUGIN_DIRS):
+        subprocess.run([MELTANO, "install"], cwd=PROJECT, check=True, capture_output=True, timeout=900)
+    return PROJECT / ".meltano"
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory) -> Sandbox:
+    directory = tmp_path_factory.mktemp("sandbox")
+    ports = {"SANDBOX_EVENTMAKER_PORT": str(free_port()), "SANDBOX_SALESFORCE_PORT": str(free_port())}
+    env = {**os.environ, "SANDBOX_DIR": str(directory), **ports}
+    running = Sandbox(directory, f"http://127.0.0.1:{ports['SANDBOX_EVENTMAKER_PORT']}",
+                      f"https://127.0.0.1:{ports['SANDBOX_SALESFORCE_PORT']}", env)
+    running.cli("up")
+    yield running
+    running.cli("down")
+
+
+@dataclass
+class Project:
+    """This Meltano project, isolated: its own system DB, state, run dir, logs and output."""
+
+    env: dict
+    state_dir: Path
+    output_dir: Path
+
+    def meltano(self, *args: str, timeout: int = 180, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([MELTANO, *args], cwd=PROJECT, env={**self.env, **(env or {})},
+                              capture_output=True, text=True, timeout=timeout)
+
+    def monitor(self, command: str, *args: str, env: dict | None = None, ok: bool = True) -> str:
+        """`meltano invoke sync-monitor:<command> <args>`; its stdout (the result)."""
+        result = self.meltano("invoke", f"sync-monitor:{command}", *args, env=env)
+        if ok:
+            assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+        return result.stdout
+
+    def monitor_json(self, command: str, *args: str) -> list[dict]:
+        return json.loads(self.monitor(command, *args, "--format", "json"))
+
+    @staticmethod
+    def outcomes(output: str) -> dict[str, int]:
+        """The result counts a sync / resend / dry-run command printed."""
+        result = next(line for line in output.splitlines() if line.strip().startswith("result:"))
+        return {name: int(count) for name, count in OUTCOME.findall(result)}
+
+    def main_state(self) -> bytes | None:
+        path = self.state_dir / MAIN_STATE_ID / "state.json"
+        return path.read_bytes() if path.exists() else None
+
+
+@pytest.fixture
+def project(tmp_path, sandbox, installed_plugins) -> Project:
+    system_dir = tmp_path / "meltano-sys"
+    system_dir.mkdir()
+    for name in PLUGIN_DIRS:
+        (system_dir / name).symlink_to(installed_plugins / name, target_is_directory=True)
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MELTANO_SYS_DIR_ROOT": str(system_dir),
+        "MELTANO_STATE_BACKEND_URI": f"file://{tmp_path / 'state'}",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
+    }
+    env.pop("MELTANO_DATABASE_URI", None)
+    env.pop("MELTANO_ENVIRONMENT", None)
+    for tap in TAPS:
+        env[f"{env_prefix(tap)}_API_URL"] = sandbox.eventmaker_url
+    for target in TARGETS:
+        prefix = env_prefix(target)
+        env.update({f"{prefix}_LOGIN_URL": sandbox.salesforce_url, f"{prefix}_CA_BUNDLE": sandbox.ca_bundle,
+                    f"{prefix}_EVENTMAKER_API_URL": sandbox.eventmaker_url})
+    return Project(env, tmp_path / "state", tmp_path / "output")
+
+
+@pytest.fixture
+def seeded(sandbox) -> Sandbox:
+    """30 participants in 2 events, with the seed's special cases (bad emails, imported ids, ...)."""
+    sandbox.set_latency(0)
+    sandbox.cli("seed", "--participants", "30")
+    sandbox.seed_duplicates = sandbox.duplicates()
+    return sandbox
