@@ -35,7 +35,7 @@ TRANSIENT = {
 
 POINTS = {
     "first-query": (QUERY, 0),
-    "mid-run-query": (QUERY, 3),
+    "mid-run-query": (QUERY, 1),
     "first-create": (COLLECTION_CREATE, 0),
     "mid-run-create": (COLLECTION_CREATE, 2),
 }
