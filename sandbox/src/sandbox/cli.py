@@ -83,7 +83,9 @@ def running_clients(layout: Layout) -> dict[str, ControlClient]:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen there now (as uvicorn does: SO_REUSEADDR, so TIME_WAIT is fine)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

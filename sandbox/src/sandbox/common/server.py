@@ -9,6 +9,10 @@ from pathlib import Path
 
 import uvicorn
 
+# On stop, in-flight requests get this long to finish. It also bounds the wait for TLS clients that
+# keep an idle connection open without answering the close (a live ``requests`` Response does).
+GRACEFUL_SHUTDOWN_SECONDS = 1.0
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
@@ -28,6 +32,7 @@ def uvicorn_config(app, port: int, tls_pem: Path | None = None) -> uvicorn.Confi
         ssl_certfile=str(tls_pem) if tls_pem else None,
         ssl_keyfile=str(tls_pem) if tls_pem else None,
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 
