@@ -12,6 +12,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -123,6 +124,23 @@ class Project:
     def meltano(self, *args: str, timeout: int = 180, env: dict | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([MELTANO, *args], cwd=PROJECT, env={**self.env, **(env or {})},
                               capture_output=True, text=True, timeout=timeout)
+
+    def start(self, *args: str) -> subprocess.Popen:
+        """`meltano <args>` in the background."""
+        return subprocess.Popen([MELTANO, *args], cwd=PROJECT, env=self.env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+
+    def run_states(self, state_id: str) -> list[str]:
+        """The `state` column of this state id's rows in the system database, oldest first."""
+        database = Path(self.env["MELTANO_SYS_DIR_ROOT"]) / "meltano.db"
+        if not database.exists():
+            return []
+        with sqlite3.connect(database) as connection:
+            try:
+                rows = connection.execute("SELECT state FROM runs WHERE job_name = ? ORDER BY id", (state_id,))
+                return [state for (state,) in rows]
+            except sqlite3.OperationalError:  # tables not created yet
+                return []
 
     def monitor(self, command: str, *args: str, env: dict | None = None, ok: bool = True) -> str:
         """`meltano invoke sync-monitor:<command> <args>`; its stdout (the result)."""
