@@ -141,7 +141,7 @@ def cmd_runs_retry(args) -> int:
     if not failed:
         print("no failed run to retry")
         return 0
-    codes = [_retry(run) for run in _distinct_pipelines(failed)]
+    codes = [_retry(run) for run in distinct_pipelines(failed)]
     return max(codes)
 
 
@@ -150,12 +150,16 @@ def _retry(run: runs.Run) -> int:
     parsed = parse_state_id(run.state_id)
     if parsed is None or parsed.pipeline is None:
         raise ValueError(f"{run.state_id} is not a pipeline of this project")
+    environment = Meltano.from_env().environment
+    if parsed.environment != environment:
+        raise ValueError(f"run {run.run_id} ran in '{parsed.environment}'; retry it with "
+                         f"`meltano --environment {parsed.environment} invoke sync-monitor:runs retry ...`")
     selection = parse_trigger(run.trigger)[1]
     print(f"retrying {run.run_id} ({run.state_id})")
     return _run_and_report(parsed.pipeline, selection, suffix=parsed.suffix, retry_of=run.run_id)
 
 
-def _distinct_pipelines(failed: list[runs.Run]) -> list[runs.Run]:
+def distinct_pipelines(failed: list[runs.Run]) -> list[runs.Run]:
     """One retry per state id and filter: re-running the same thing twice sends nothing new."""
     seen, distinct = set(), []
     for run in failed:
