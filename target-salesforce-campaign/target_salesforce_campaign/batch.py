@@ -163,7 +163,7 @@ class BatchSync:
             ("Contact", in_clause_queries("SELECT Id, {key:literal} FROM Contact WHERE {key:literal} IN {values}", keys, key=key)),
         ]
         if self.settings.match_mode == CONTACTS_THEN_LEADS:
-            lead_by_key = "SELECT {f:literal} FROM Lead WHERE IsConverted = false AND {key:literal} IN {values}"
+            lead_by_key = "SELECT {f:literal} FROM Lead WHERE {key:literal} IN {values}"  # converted ones too
             plan.append(("Lead", in_clause_queries(lead_by_key, keys, f=lead_fields, key=key)))
         soqls = [(sobject, soql) for sobject, queries in plan for soql in queries]
         lookup = Lookup()

@@ -45,9 +45,10 @@ class Lookup:
     leads_by_id: dict[str, FoundRecord] = field(default_factory=dict)
     contacts_by_key: dict[str, list[FoundRecord]] = field(default_factory=dict)
     leads_by_key: dict[str, list[FoundRecord]] = field(default_factory=dict)
+    converted_leads_by_key: dict[str, list[FoundRecord]] = field(default_factory=dict)
 
     def add(self, record: FoundRecord) -> None:
-        """Index a record by Id and by key."""
+        """Index a record by Id and by key (converted Leads apart: they only lead to their Contact)."""
         by_id, by_key = (
             (self.contacts_by_id, self.contacts_by_key)
             if record.sobject == "Contact"
@@ -56,8 +57,9 @@ class Lookup:
         if record.id in by_id:
             return
         by_id[record.id] = record
-        if record.key and not record.converted_contact_id:
-            by_key.setdefault(record.key, []).append(record)
+        if record.key:
+            index = self.converted_leads_by_key if record.converted_contact_id else by_key
+            index.setdefault(record.key, []).append(record)
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,27 @@ def _single(candidates: list[FoundRecord], key_field: str) -> Matched | RecordEr
     return Matched(candidates[0].sobject, candidates[0].id, "key")
 
 
+def _converted_contact(converted_leads: list[FoundRecord], key_field: str) -> Matched | RecordError | None:
+    """The one Contact that the converted Leads sharing the key were converted into."""
+    contact_ids = sorted({lead.converted_contact_id for lead in converted_leads})
+    if len(contact_ids) > 1:
+        return RecordError(
+            "AMBIGUOUS_MATCH",
+            f"Converted Leads sharing this {key_field} lead to {len(contact_ids)} Contacts: {', '.join(contact_ids)}",
+            (key_field,),
+        )
+    return Matched("Contact", contact_ids[0], "converted_lead") if contact_ids else None
+
+
 def match(
     ids: StoredIds, key: str | None, lookup: Lookup, *, mode: str, create_as: str, key_field: str
 ) -> Matched | ToCreate | RecordError:
     """Decide what to do with one participant.
 
     Stored IDs win when they still exist (a converted Lead leads to its Contact); deleted or merged
-    records fall back to the key: Contacts, then unconverted Leads when `mode` allows. Several
-    matches is an error, never a random pick. A participant without a key value is not created
+    records fall back to the key: Contacts, then unconverted Leads when `mode` allows, then the
+    Contact that converted Leads with that key became (as Salesforce's own lead conversion moves
+    campaign history to the Contact). Several matches is an error, never a random pick. A participant without a key value is not created
     blindly: nothing would find it again after a crash between create and write-back.
     """
     stored = _from_stored(ids, lookup)
@@ -122,4 +137,8 @@ def match(
         found = _single(candidates, key_field)
         if found:
             return found
+    if mode == CONTACTS_THEN_LEADS:
+        converted = _converted_contact(lookup.converted_leads_by_key.get(key, []), key_field)
+        if converted:
+            return converted
     return ToCreate(create_as)

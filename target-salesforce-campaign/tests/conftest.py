@@ -1,5 +1,8 @@
-"""A small in-memory Salesforce + Eventmaker behind requests-mock, for batching and mapping tests."""
+"""Test harnesses: a small in-memory Salesforce + Eventmaker behind requests-mock (batching and mapping
+tests), and `pipeline`: the real tap feeding the target against both sandboxes (integration tests)."""
 
+import contextlib
+import dataclasses
 import io
 import itertools
 import json
@@ -7,6 +10,10 @@ import re
 import urllib.parse
 
 import pytest
+from singer_sdk.testing import target_sync_test
+from tap_eventmaker.tap import TapEventmaker
+
+from target_salesforce_campaign.target import TargetSalesforceCampaign
 
 SF = "https://sf.test"
 EM = "http://em.test"
@@ -198,3 +205,136 @@ def run():
         return stdout.read(), stderr.read()
 
     return _run
+
+
+# --------------------------------------------------------------------------------------------------
+# Sandbox pipeline: the real tap (in-process) -> the target (in-process), against both sandboxes.
+
+SALESFORCE_LOGIN = ("username", "password", "security_token", "login_url")
+
+
+class SandboxPipeline:
+    """tap-eventmaker -> target-salesforce-campaign on the Eventmaker and Salesforce sandboxes."""
+
+    def __init__(self, eventmaker, salesforce):
+        self.em, self.sf = eventmaker, salesforce
+        self.target_config = {
+            **{k: salesforce.credentials[k] for k in SALESFORCE_LOGIN},
+            "ca_bundle": salesforce.ca_bundle,
+            "campaign_id": salesforce.campaign_id,
+            "eventmaker_api_url": eventmaker.url,
+            "eventmaker_auth_token": eventmaker.auth_token,
+        }
+
+    def load(self, dataset):
+        """Load a `sandbox.seed` dataset into both stores; return it."""
+        self.em.store.load(dataset.eventmaker)
+        self.sf.store.load(dataset.salesforce)
+        return dataset
+
+    def add_salesforce(self, sobject, *records):
+        """Load Salesforce records of one object; return their IDs in order."""
+        return self.sf.store.load({"records": {sobject: list(records)}})["ids"][sobject]
+
+    def add_guests(self, *guests):
+        """Load guests (contracts §2 API shape) into one new event; return them as stored."""
+        event = {"_id": "e" * 24, "title": "Integration", "start_date": "2026-12-01T09:00:00Z"}
+        category = {"_id": "c" * 24, "event_id": event["_id"], "name": "Attendee"}
+        loaded = self.em.store.load({
+            "events": [] if self._has_event(event["_id"]) else [event],
+            "guest_categories": [] if self._has_event(event["_id"]) else [category],
+            "guests": [{"event_id": event["_id"], "guest_category_id": category["_id"], **g} for g in guests],
+        })
+        return [self.guest(i) for i in loaded["guests"]]
+
+    def _has_event(self, event_id):
+        return any(e["_id"] == event_id for e in self.em.store.events())
+
+    def guest(self, guest_id):
+        """A participant as stored in the Eventmaker sandbox now."""
+        for event in self.em.store.events():
+            for g in self.em.store.guests(event["_id"]):
+                if g["_id"] == guest_id:
+                    return g
+        raise KeyError(guest_id)
+
+    def entry(self, guest_id):
+        """The participant's Salesforce sync entry (contracts §1), or None."""
+        refs = self.guest(guest_id).get("third_party_applications_refs") or {}
+        return refs.get("salesforce")
+
+    def records(self, sobject):
+        """Live Salesforce records of one object."""
+        return [r for r in self.sf.store.tables[sobject].records.values() if not r["IsDeleted"]]
+
+    def members(self):
+        """Live CampaignMembers of the sandbox campaign."""
+        return [m for m in self.records("CampaignMember") if m["CampaignId"] == self.sf.campaign_id]
+
+    def member_of(self, person_id):
+        if person_id is None:
+            return None
+        found = [m for m in self.members() if person_id in (m["ContactId"], m["LeadId"])]
+        assert len(found) <= 1, f"{person_id} has {len(found)} CampaignMembers"
+        return found[0] if found else None
+
+    def salesforce_calls(self):
+        """Counted REST API calls (logins excluded) since the last clear."""
+        by_endpoint = self.sf.counters()["by_endpoint"]
+        return sum(n for endpoint, n in by_endpoint.items() if "/services/data/" in endpoint)
+
+    def salesforce_writes(self):
+        return [r for r in self.sf.requests() if r["method"] in ("POST", "PATCH", "PUT", "DELETE")
+                and "/services/data/" in r["path"] and not r["path"].endswith("/composite")]
+
+    def writebacks(self):
+        return [r for r in self.em.requests() if r["method"] == "PUT"]
+
+    def clear_requests(self):
+        self.sf.clear_requests()
+        self.em.clear_requests()
+
+    def tap_lines(self):
+        """Singer messages of a full tap run, as text."""
+        tap = TapEventmaker(config={"api_url": self.em.url, "auth_token": self.em.auth_token})
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            tap.sync_all()
+        return out.getvalue()
+
+    def run(self, clear=True, **settings):
+        """One tap -> target run; returns a RunResult (the target's exception, if any, is caught)."""
+        if clear:
+            self.clear_requests()
+        lines = self.tap_lines()
+        target = TargetSalesforceCampaign(config={**self.target_config, **settings})
+        error, stdout = None, ""
+        try:
+            out, _ = target_sync_test(target, io.StringIO(lines))
+            stdout = out.read()
+        except Exception as exc:  # noqa: BLE001 - the tests assert on it
+            error = exc
+        messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+        states = [m["value"] for m in messages if m.get("type") == "STATE"]
+        return RunResult(error, states, target)
+
+
+@dataclasses.dataclass
+class RunResult:
+    error: Exception | None
+    states: list
+    target: object
+
+    @property
+    def summary(self):
+        run = self.target._run
+        return run.summary if run else None
+
+    @property
+    def calls(self):
+        return self.target._run.client.calls
+
+
+@pytest.fixture
+def pipeline(eventmaker_sandbox, salesforce_sandbox):
+    return SandboxPipeline(eventmaker_sandbox, salesforce_sandbox)
