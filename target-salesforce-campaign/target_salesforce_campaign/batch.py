@@ -144,7 +144,7 @@ class BatchSync:
             if first.error:
                 p.fail(first.error, self._fingerprint(p) if first.fingerprint else None)
             else:
-                p.person_id = first.person_id
+                p.person_id, p.created = first.person_id, first.created  # a new record has no member yet
         self._write_members([p for p in pending if p.result is None])
         for p in pending:
             if p.result is None:
