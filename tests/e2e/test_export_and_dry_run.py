@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_export_writes_every_participants_sync_information(project, seeded):

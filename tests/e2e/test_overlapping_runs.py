@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 MAIN_STATE_ID = "sandbox:tap-eventmaker-to-target-salesforce-campaign"
 

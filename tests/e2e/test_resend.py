@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_resends_send_unchanged_participants_under_their_own_state_id(project, seeded):

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 UNKNOWN_CAMPAIGN = "701000000000999AAA"
 

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_sync_is_incremental_and_the_list_shows_sync_columns_with_overlapping_filters(project, seeded):
