@@ -95,9 +95,33 @@ def can_reauthenticate(config: dict) -> bool:
     return auth_flow(config) != "access_token"
 
 
+DEFAULT_REQUEST_TIMEOUT = 60
+
+
+class TimeoutSession(requests.Session):
+    """A session whose requests time out unless told otherwise (requests' default is to wait forever).
+
+    simple-salesforce sends every call, logins included, through the session it is given.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, *args: object, **kwargs: object) -> requests.Response:
+        """requests.Session.request with `timeout` defaulted."""
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(*args, **kwargs)
+
+
+def request_timeout(config: dict) -> float:
+    """Seconds to wait for a response (connect and each read)."""
+    return float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
+
+
 def new_session(config: dict) -> requests.Session:
-    """HTTP session; `ca_bundle` pins the CA (environment CA variables would override it otherwise)."""
-    session = requests.Session()
+    """HTTP session with `request_timeout`; `ca_bundle` pins the CA (environment CA variables would override it otherwise)."""
+    session = TimeoutSession(request_timeout(config))
     if config.get("ca_bundle"):
         session.verify = config["ca_bundle"]
         session.trust_env = False

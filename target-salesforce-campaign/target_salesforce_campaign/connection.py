@@ -43,7 +43,7 @@ def writer_from_config(config: dict) -> EventmakerWriter | None:
             "writeback=eventmaker needs eventmaker_api_url and eventmaker_auth_token (or the tap's api_url/auth_token "
             "through MELTANO_EXTRACT_API_URL / MELTANO_EXTRACT_AUTH_TOKEN); set them or set writeback=none."
         )
-    return EventmakerWriter(url, token)
+    return EventmakerWriter(url, token, timeout=auth.request_timeout(config))
 
 
 def check_configuration(settings: Settings, statuses: set[str], fields: dict[str, set[str]], filterable: set[str]) -> None:

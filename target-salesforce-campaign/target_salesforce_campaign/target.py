@@ -36,6 +36,13 @@ class TargetSalesforceCampaign(Target):
         ),
         th.Property("api_version", th.StringType, default="59.0", description="Salesforce REST API version, without a leading v."),
         th.Property("ca_bundle", th.StringType, description="Path to a CA bundle (PEM) to trust, e.g. the local sandbox's .sandbox/ca.pem."),
+        th.Property(
+            "request_timeout",
+            th.NumberType(minimum=1),
+            default=60,
+            description="Seconds to wait for each Salesforce or Eventmaker response before the call is retried as a "
+            "transient error (a hung server cannot stall the run).",
+        ),
         # --- what to sync ---
         th.Property("campaign_id", th.StringType, required=True, description="Id of the Campaign (checked at start)."),
         th.Property(

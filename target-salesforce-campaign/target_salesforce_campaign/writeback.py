@@ -70,8 +70,11 @@ def eventmaker_defaults(config: dict) -> tuple[str | None, str | None]:
 class EventmakerWriter:
     """PUTs sync states with bounded concurrency; retries 429/5xx/connection errors with backoff."""
 
-    def __init__(self, api_url: str, auth_token: str, *, max_workers: int = 4, retries: int = 4) -> None:
+    def __init__(
+        self, api_url: str, auth_token: str, *, timeout: float = 60, max_workers: int = 4, retries: int = 4
+    ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
         self.auth_token = auth_token
         self.max_workers = max_workers
         self.session = requests.Session()
@@ -80,7 +83,7 @@ class EventmakerWriter:
             backoff_factor=0.3,
             backoff_jitter=0.2,
             status_forcelist=(429, 500, 502, 503, 504),
-            allowed_methods=frozenset({"PUT"}),
+            allowed_methods=frozenset({"PUT"}),  # idempotent: the same whole entry again
             raise_on_status=False,
         )
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max_workers)
@@ -95,7 +98,7 @@ class EventmakerWriter:
                 url,
                 params={"auth_token": self.auth_token},
                 json={"guest": {"third_party_applications_refs": item.refs}},
-                timeout=30,
+                timeout=self.timeout,
             )
         except requests.RequestException as exc:
             return f"guest {item.guest_id}: {type(exc).__name__}"
