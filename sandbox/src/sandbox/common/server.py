@@ -60,5 +60,7 @@ class ServerThread:
         return self.base_url
 
     def stop(self) -> None:
+        """Stop at once: in-process servers keep no data, so idle keep-alive clients are not awaited."""
         self._server.should_exit = True
+        self._server.force_exit = True
         self._thread.join(timeout=10)
