@@ -39,7 +39,10 @@ HERE = Path(__file__).resolve().parent
 VENV_BIN = PROJECT / ".venv" / "bin"
 RECORDS_PER_CALL = 200  # sObject Collections limit: the theoretical minimum is one call per 200 records
 WRITE_PHASES = {"new": 2, "changed": 2, "unchanged": 0}  # person + CampaignMember; changes touch both
-SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) ")
+# API calls are what the org counts against its daily limit: REST calls under /services/data/.
+# Logins (OAuth token, SOAP login) are counted apart; Composite (POST) carries the target's queries.
+SALESFORCE_API = re.compile(r"^\w+ /services/data/")
+SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) /services/data/[^/]+/(composite/sobjects|sobjects/)")
 EVENTMAKER_WRITE = re.compile(r"^(PUT|POST|DELETE) ")
 TARGET_PROCESS = "target-salesforce-campaign"
 EVENTS = 4
@@ -57,6 +60,7 @@ class Measurement:
     exit_code: int
     participants_per_s: float = 0.0
     salesforce_calls: int = 0
+    salesforce_logins: int = 0
     salesforce_writes: int = 0
     eventmaker_calls: int = 0
     eventmaker_writes: int = 0
@@ -74,7 +78,7 @@ def minimum_salesforce_calls(scenario: str, participants: int) -> int:
     return WRITE_PHASES.get(scenario, 0) * math.ceil(participants / RECORDS_PER_CALL)
 
 
-def writes(by_endpoint: dict, pattern: re.Pattern) -> int:
+def calls_matching(by_endpoint: dict, pattern: re.Pattern) -> int:
     return sum(n for endpoint, n in by_endpoint.items() if pattern.match(endpoint))
 
 
@@ -83,10 +87,11 @@ def economy(measurement: Measurement, salesforce: dict, eventmaker: dict) -> Mea
     n = measurement.participants
     measurement.salesforce_by_endpoint = salesforce["by_endpoint"]
     measurement.eventmaker_by_endpoint = eventmaker["by_endpoint"]
-    measurement.salesforce_calls = salesforce["total"]
+    measurement.salesforce_calls = calls_matching(salesforce["by_endpoint"], SALESFORCE_API)
+    measurement.salesforce_logins = salesforce["total"] - measurement.salesforce_calls
     measurement.eventmaker_calls = eventmaker["total"]
-    measurement.salesforce_writes = writes(salesforce["by_endpoint"], SALESFORCE_WRITE)
-    measurement.eventmaker_writes = writes(eventmaker["by_endpoint"], EVENTMAKER_WRITE)
+    measurement.salesforce_writes = calls_matching(salesforce["by_endpoint"], SALESFORCE_WRITE)
+    measurement.eventmaker_writes = calls_matching(eventmaker["by_endpoint"], EVENTMAKER_WRITE)
     measurement.salesforce_min_calls = minimum_salesforce_calls(measurement.scenario, n)
     measurement.salesforce_calls_per_1000 = round(measurement.salesforce_calls * 1000 / n, 1)
     measurement.eventmaker_calls_per_1000 = round(measurement.eventmaker_calls * 1000 / n, 1)
@@ -334,7 +339,7 @@ def show(measurement: Measurement) -> None:
     if m.scenario != "sdk-floor":
         ratio = f" ratio={m.ratio_to_minimum}" if m.ratio_to_minimum is not None else ""
         line += (f"  SF={m.salesforce_calls} ({m.salesforce_calls_per_1000}/1k, min {m.salesforce_min_calls}{ratio},"
-                 f" writes {m.salesforce_writes})  EM={m.eventmaker_calls} ({m.eventmaker_calls_per_1000}/1k,"
+                 f" writes {m.salesforce_writes}, logins {m.salesforce_logins})  EM={m.eventmaker_calls} ({m.eventmaker_calls_per_1000}/1k,"
                  f" writes {m.eventmaker_writes})  target RSS {m.target_peak_rss_mb} MB")
     print(line, flush=True)
 
