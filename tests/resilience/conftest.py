@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from sandbox.common.faults import Fault
+
 SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) /services/data/")
 EVENTMAKER_WRITE = re.compile(r"^PUT /api/v1/events/[^/]+/guests/")
 SYNC_STATE_KEY = "salesforce"
@@ -183,17 +185,30 @@ class Pipeline:
 
 
 class FaultTrigger:
-    """Injects a fault once `after` requests matching `match` have been served (a fault mid-run)."""
+    """Injects a fault once `after` requests matching `match` have been served (a fault mid-run).
+
+    `match` is the sandbox's own format, `"<METHOD or *> <path regex>"` (contracts §3), and the
+    served requests are counted with the sandbox's own matcher, so the count and the fault agree.
+    """
 
     def __init__(self, sandbox, match: str, after: int, **fault) -> None:
         self.sandbox, self.match, self.after, self.fault = sandbox, match, after, fault
-        self.pattern = re.compile(match)
+        self.spec = Fault.from_spec({"match": match})
         self.fired = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def _matching(self) -> int:
-        return sum(1 for r in self.sandbox.requests() if self.pattern.search(f"{r['method']} {r['path']}"))
+        return sum(1 for r in self.sandbox.requests() if self.spec.matches(r["method"], r["path"]))
+
+    def landed(self) -> int:
+        """How many requests the fault has answered so far (the sandbox's queue holds what is left)."""
+        if not self.fired.is_set():
+            return 0
+        queued = requests.get(f"{self.sandbox.url}/__sandbox/faults", verify=getattr(self.sandbox, "ca_bundle", True),
+                              timeout=30).json()
+        left = sum(f["remaining"] for f in queued if f["match"] == f"{self.spec.method} {self.spec.path_pattern.pattern}")
+        return self.fault.get("count", 1) - left
 
     def _watch(self) -> None:
         while not self._stop.is_set():
