@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,7 @@ SALESFORCE_API = re.compile(r"^\w+ /services/data/")
 SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) /services/data/[^/]+/(composite/sobjects|sobjects/)")
 EVENTMAKER_WRITE = re.compile(r"^(PUT|POST|DELETE) ")
 TARGET_PROCESS = "target-salesforce-campaign"
+PLUGIN_DIRS = ("extractors", "loaders", "utilities")
 EVENTS = 4
 
 
@@ -218,21 +220,40 @@ class Sandboxes:
 # --------------------------------------------------------------------------- runs
 
 
+def private_system_dir(work: Path) -> Path:
+    """A Meltano system dir of our own: the installed plugin venvs linked in, its own run/ and DB.
+
+    Meltano writes each run's catalog and config under `<system dir>/run/<plugin>/`, shared by every
+    run of the plugin in the project (meltano#8763): a test suite running meanwhile in this checkout
+    would overwrite our catalog mid-run ("Invalid catalog").
+    """
+    system_dir = work / "meltano-sys"
+    system_dir.mkdir(exist_ok=True)
+    for kind in PLUGIN_DIRS:
+        link = system_dir / kind
+        if (PROJECT / ".meltano" / kind).is_dir() and not link.exists():
+            link.symlink_to(PROJECT / ".meltano" / kind, target_is_directory=True)
+    return system_dir
+
+
 def meltano_env(sandboxes: Sandboxes, work: Path) -> dict:
-    """The sandbox environment of meltano.yml, pointed at these servers, with private state and DB."""
-    return {
+    """The sandbox environment of meltano.yml, pointed at these servers, with private state, DB and run dir."""
+    env = {
         **os.environ,
         "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
-        "XDG_STATE_HOME": str(PROJECT / ".meltano" / "user-state"),
+        "XDG_STATE_HOME": str(work / "user-state"),
         "MELTANO_ENVIRONMENT": "sandbox",
+        "MELTANO_SYS_DIR_ROOT": str(private_system_dir(work)),
         "MELTANO_STATE_BACKEND_URI": f"file://{work}/state",
-        "MELTANO_DATABASE_URI": f"sqlite:///{work}/meltano.db",
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
         "TAP_EVENTMAKER_API_URL": sandboxes.eventmaker_url,
         "TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL": sandboxes.salesforce_url,
         "TARGET_SALESFORCE_CAMPAIGN_CA_BUNDLE": str(sandboxes.tls.ca_pem),
         "TARGET_SALESFORCE_CAMPAIGN_EVENTMAKER_API_URL": sandboxes.eventmaker_url,
     }
+    env.pop("MELTANO_DATABASE_URI", None)  # the system DB then lives in the private system dir
+    return env
 
 
 def run_sync(sandboxes: Sandboxes, work: Path, scenario: str, participants: int, latency_ms: int,
@@ -241,14 +262,18 @@ def run_sync(sandboxes: Sandboxes, work: Path, scenario: str, participants: int,
     sandboxes.both("DELETE", "requests")
     with log.open("ab") as log_file:
         started = time.monotonic()
-        process = subprocess.Popen([str(VENV_BIN / "meltano"), "run", "sync"], cwd=PROJECT,
+        # Its own process group: a timeout or an interrupted benchmark stops meltano and its plugins.
+        process = subprocess.Popen([str(VENV_BIN / "meltano"), "run", "sync"], cwd=PROJECT, start_new_session=True,
                                    env=meltano_env(sandboxes, work), stdout=log_file, stderr=subprocess.STDOUT)
         with PeakRss(psutil.Process(process.pid), TARGET_PROCESS) as rss:
             try:
                 exit_code = process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 exit_code = process.wait()
+            except BaseException:
+                os.killpg(process.pid, signal.SIGKILL)
+                raise
         wall = time.monotonic() - started
     salesforce, eventmaker = sandboxes.counters()
     measurement = Measurement(scenario, participants, latency_ms, round(wall, 2), exit_code,
@@ -356,6 +381,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` cleans up like Ctrl-C
     sizes = [int(s) for s in args.sizes.split(",") if s]
     latencies = [int(s) for s in args.latencies.split(",") if s]
     args.output.mkdir(parents=True, exist_ok=True)

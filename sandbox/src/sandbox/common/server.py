@@ -29,6 +29,7 @@ def uvicorn_config(app, port: int, tls_pem: Path | None = None) -> uvicorn.Confi
         port=port,
         log_level="warning",
         access_log=False,
+        lifespan="off",  # the apps have no startup/shutdown hooks; a forced stop then logs no CancelledError
         ssl_certfile=str(tls_pem) if tls_pem else None,
         ssl_keyfile=str(tls_pem) if tls_pem else None,
         timeout_keep_alive=30,
