@@ -118,7 +118,8 @@ class BatchSync:
             return p
         if p.status is None:
             key = mapping.status_key(record)
-            p.fail(RecordError("STATUS_NOT_MAPPED", f"No CampaignMember status mapped for '{key}'", ("Status",)), current)
+            message = f"No CampaignMember status mapped for '{key}'" if key else "The participant has no status to map"
+            p.fail(RecordError("STATUS_NOT_MAPPED", message, ("Status",)), current)
             return p
         errors = validation.validate_values(p.payload, self.rules[p.sobject])
         if errors:

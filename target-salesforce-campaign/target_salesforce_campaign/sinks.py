@@ -26,13 +26,23 @@ class IgnoredStreamSink(RecordSink):
         """Ignore the record."""
 
 
-def new_entry(p: Participant, at: str) -> dict:
-    """The participant's next sync state: earlier IDs kept, this attempt's result applied."""
-    entry = dict(p.old_entry)
+def current_ids(p: Participant) -> dict:
+    """The IDs this attempt established; none when it found no person (earlier IDs are then kept).
+
+    A participant is one Contact or one Lead (contracts §1): once matched, the other ID is cleared,
+    e.g. the Lead ID of a Lead that was converted into the Contact now used.
+    """
+    ids = {}
     if p.person_id:
-        entry["contact_id" if p.sobject == "Contact" else "lead_id"] = p.person_id
+        ids = {"contact_id": None, "lead_id": None, "contact_id" if p.sobject == "Contact" else "lead_id": p.person_id}
     if p.member_id:
-        entry["campaign_member_id"] = p.member_id
+        ids["campaign_member_id"] = p.member_id
+    return ids
+
+
+def new_entry(p: Participant, at: str) -> dict:
+    """The participant's next sync state: earlier IDs kept unless replaced, this attempt's result applied."""
+    entry = {**p.old_entry, **current_ids(p)}
     if p.result in {"created", "updated"}:
         entry.update(last_synced_at=at, last_error=None, fingerprint=p.fingerprint)
     elif p.result == "failed" and p.error:
@@ -91,7 +101,7 @@ class GuestsSink(BatchSink):
             run.summary.add(outcome, p.error.code if p.error and p.result == "failed" else None)
             if self.config.get("dry_run", False):
                 continue
-            entry = new_entry(p, at) if p.result else {**p.old_entry, **_ids_only(p)}
+            entry = new_entry(p, at) if p.result else {**p.old_entry, **current_ids(p)}
             if needs_writeback(p.old_entry, entry, force=bool(self.config.get("force_resend"))) and p.result != "skipped":
                 items.append(Writeback(p.record["event_id"], p.record["_id"], with_entry(p.record, entry)))
         if run.writer is None or not items:
@@ -105,12 +115,3 @@ class GuestsSink(BatchSink):
                 f"Write-back to Eventmaker failed for {len(failures)} participant(s) after retries "
                 f"(e.g. {failures[0]}); Salesforce is up to date and the next run is idempotent."
             )
-
-
-def _ids_only(p: Participant) -> dict:
-    ids = {}
-    if p.person_id:
-        ids["contact_id" if p.sobject == "Contact" else "lead_id"] = p.person_id
-    if p.member_id:
-        ids["campaign_member_id"] = p.member_id
-    return ids

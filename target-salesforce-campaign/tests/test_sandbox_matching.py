@@ -93,6 +93,7 @@ def test_stored_converted_lead_id_leads_to_converted_contact(pipeline):
     assert pipeline.run().error is None
     entry = pipeline.entry(guest["_id"])
     assert entry["contact_id"] == contact_id
+    assert entry["lead_id"] is None, "the participant's record is now the Contact, not the converted Lead"
     assert pipeline.member_of(contact_id)["Status"] == "Registered"
     assert pipeline.member_of(lead_id) is None
     assert len(pipeline.records("Lead")) == 1 and len(pipeline.records("Contact")) == 1
