@@ -219,10 +219,16 @@ class FaultTrigger:
         """How many requests the fault has answered so far (the sandbox's queue holds what is left)."""
         if not self.fired.is_set():
             return 0
-        queued = requests.get(f"{self.sandbox.url}/__sandbox/faults", verify=getattr(self.sandbox, "ca_bundle", True),
-                              timeout=30).json()
-        left = sum(f["remaining"] for f in queued if f["match"] == f"{self.spec.method} {self.spec.path_pattern.pattern}")
+        left = sum(f["remaining"] for f in pending_faults(self.sandbox)
+                   if f["match"] == f"{self.spec.method} {self.spec.path_pattern.pattern}")
         return self.fault.get("count", 1) - left
+
+
+def pending_faults(sandbox) -> list[dict]:
+    """Faults not yet (fully) served: `[{match, remaining, ...}]` from the control path."""
+    response = requests.get(f"{sandbox.url}/__sandbox/faults", verify=getattr(sandbox, "ca_bundle", True), timeout=30)
+    response.raise_for_status()
+    return response.json()
 
     def _watch(self) -> None:
         while not self._stop.is_set():
@@ -385,15 +391,52 @@ def assert_converged(pipeline: Pipeline) -> None:
 
 PROJECT = Path(__file__).resolve().parents[2]
 MAIN_STATE_ID = "sandbox:tap-eventmaker-to-target-salesforce-campaign"
+PLUGIN_DIRS = ("extractors", "loaders", "utilities")
+# Inherited plugin copies (meltano.yml) read only their own environment prefix, e.g. TAP_EVENTMAKER__EXPORT_.
+TAPS = ("tap-eventmaker", "tap-eventmaker--resend", "tap-eventmaker--dry-run", "tap-eventmaker--export")
+TARGETS = ("target-salesforce-campaign", "target-salesforce-campaign--resend", "target-salesforce-campaign--dry-run")
+
+
+def env_prefix(plugin: str) -> str:
+    """Meltano's environment variable prefix of a plugin's settings."""
+    return plugin.upper().replace("-", "_")
 
 
 class MeltanoProject:
-    """The project's own `meltano` on the sandbox fixtures, with a private state backend, system
-    database, log directory (XDG_STATE_HOME) and export directory under `work`."""
+    """The project's own `meltano` on the sandbox fixtures, isolated under `work`: its own system
+    directory (run files, catalog; plugin virtualenvs linked from the project's `.meltano/`), system
+    database, state backend, log directory (XDG_STATE_HOME) and export directory.
+
+    A shared `.meltano/run/` would let concurrent runs (other suites, benchmarks) overwrite each
+    other's catalog and config files mid-run.
+    """
 
     def __init__(self, eventmaker, salesforce, work: Path, **settings: str) -> None:
         self.eventmaker, self.salesforce, self.work = eventmaker, salesforce, work
+        self.system_dir = work / "meltano-sys"
+        self.system_dir.mkdir(exist_ok=True)
+        for name in PLUGIN_DIRS:
+            link = self.system_dir / name
+            if (PROJECT / ".meltano" / name).is_dir() and not link.exists():
+                link.symlink_to(PROJECT / ".meltano" / name, target_is_directory=True)
         self.settings = {"TARGET_SALESFORCE_CAMPAIGN_BATCH_SIZE": "10", "TAP_EVENTMAKER_PAGE_SIZE": "10", **settings}
+
+    def plugin_settings(self) -> dict:
+        """Sandbox URLs and credentials for the main plugins and every inherited copy."""
+        env = {}
+        for tap in TAPS:
+            prefix = env_prefix(tap)
+            env.update({f"{prefix}_API_URL": self.eventmaker.url, f"{prefix}_AUTH_TOKEN": self.eventmaker.auth_token})
+        for target in TARGETS:
+            prefix = env_prefix(target)
+            env.update({
+                f"{prefix}_LOGIN_URL": self.salesforce.url,
+                f"{prefix}_CA_BUNDLE": str(self.salesforce.ca_bundle),
+                f"{prefix}_CAMPAIGN_ID": self.salesforce.campaign_id,
+                f"{prefix}_EVENTMAKER_API_URL": self.eventmaker.url,
+                f"{prefix}_EVENTMAKER_AUTH_TOKEN": self.eventmaker.auth_token,
+            })
+        return env
 
     @property
     def env(self) -> dict:
@@ -402,17 +445,13 @@ class MeltanoProject:
             **os.environ,
             "PATH": f"{venv_bin}:{os.environ['PATH']}",
             "XDG_STATE_HOME": str(self.work / "xdg-state"),
+            "MELTANO_SYS_DIR_ROOT": str(self.system_dir),
             "MELTANO_ENVIRONMENT": "sandbox",
             "MELTANO_STATE_BACKEND_URI": f"file://{self.work}/state",
             "MELTANO_DATABASE_URI": f"sqlite:///{self.work}/meltano.db",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "TAP_EVENTMAKER_API_URL": self.eventmaker.url,
-            "TAP_EVENTMAKER_AUTH_TOKEN": self.eventmaker.auth_token,
-            "TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL": self.salesforce.url,
-            "TARGET_SALESFORCE_CAMPAIGN_CA_BUNDLE": str(self.salesforce.ca_bundle),
-            "TARGET_SALESFORCE_CAMPAIGN_CAMPAIGN_ID": self.salesforce.campaign_id,
-            "TARGET_SALESFORCE_CAMPAIGN_EVENTMAKER_API_URL": self.eventmaker.url,
-            "TARGET_SALESFORCE_CAMPAIGN_EVENTMAKER_AUTH_TOKEN": self.eventmaker.auth_token,
+            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+            **self.plugin_settings(),
             "TARGET_CSV_OUTPUT_PATH": str(self.work / "output"),
             **self.settings,
         }

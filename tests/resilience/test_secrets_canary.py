@@ -72,13 +72,15 @@ def test_no_secret_escapes(canary_eventmaker, canary_salesforce, canaries, harne
     dataset["guests"][0]["email"] = "not-an-email"
     dataset["guests"][1]["last_name"] = None
     canary_eventmaker.store.load(dataset)
-    canary_eventmaker.inject_fault(r"^GET /api/v1/events/[^/]+/guests\.json", count=1, kind="reset")
-    canary_salesforce.inject_fault(r"^GET /services/data/v[\d.]+/query", count=1, status=401,
+    canary_eventmaker.inject_fault(r"GET ^/api/v1/events/[^/]+/guests\.json", count=1, kind="reset")
+    canary_salesforce.inject_fault(r"GET ^/services/data/v[\d.]+/query", count=1, status=401,
                                    body=[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
-    canary_eventmaker.inject_fault(r"^PUT /api/v1/events/[^/]+/guests/", count=2, status=500, body="<html>oops</html>",
+    canary_eventmaker.inject_fault(r"PUT ^/api/v1/events/[^/]+/guests/", count=2, status=500, body="<html>oops</html>",
                                    content_type="text/html")
 
     assert project.run("run", "sync") == 0, project.output()[-3000:]
+    assert harness.pending_faults(canary_eventmaker) == harness.pending_faults(canary_salesforce) == [], (
+        "an error path was not exercised: its fault never reached the sandbox")
     assert project.run("run", "export") == 0, project.output()[-3000:]
     assert list((tmp_path / "output").glob("*.csv")), "the export wrote no CSV"
     errors = [harness.sync_entry(g).get("last_error") for g in harness.Outcome.read(project).guests]
