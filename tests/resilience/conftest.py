@@ -223,13 +223,6 @@ class FaultTrigger:
                    if f["match"] == f"{self.spec.method} {self.spec.path_pattern.pattern}")
         return self.fault.get("count", 1) - left
 
-
-def pending_faults(sandbox) -> list[dict]:
-    """Faults not yet (fully) served: `[{match, remaining, ...}]` from the control path."""
-    response = requests.get(f"{sandbox.url}/__sandbox/faults", verify=getattr(sandbox, "ca_bundle", True), timeout=30)
-    response.raise_for_status()
-    return response.json()
-
     def _watch(self) -> None:
         while not self._stop.is_set():
             if self._matching() >= self.after:
@@ -250,6 +243,13 @@ def pending_faults(sandbox) -> list[dict]:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+
+def pending_faults(sandbox) -> list[dict]:
+    """Faults not yet (fully) served: `[{match, remaining, ...}]` from the control path."""
+    response = requests.get(f"{sandbox.url}/__sandbox/faults", verify=getattr(sandbox, "ca_bundle", True), timeout=30)
+    response.raise_for_status()
+    return response.json()
 
 
 # --------------------------------------------------------------------------- outcome
