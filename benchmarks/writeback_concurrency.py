@@ -22,11 +22,11 @@ from target_salesforce_campaign.writeback import EventmakerWriter, Writeback, sa
 AUTH_TOKEN = "sandbox-token"
 
 
-def writebacks(guests: list[dict]) -> list[Writeback]:
-    """One PUT per guest, carrying a changed sync entry (as after a first sync)."""
+def writebacks(guests: list[dict], round_: int) -> list[Writeback]:
+    """One PUT per guest, carrying a sync entry that differs in every round (so every PUT is a change)."""
     items = []
     for guest in guests:
-        entry = {**salesforce_entry(guest), "fingerprint": f"{guest['_id']:0>64}"[:64]}
+        entry = {**salesforce_entry(guest), "fingerprint": f"{round_}{guest['_id']}".rjust(64, "0")}
         items.append(Writeback(guest["event_id"], guest["_id"], with_entry(guest, entry)))
     return items
 
@@ -45,9 +45,9 @@ def main(argv: list[str]) -> int:
     url = server.start()
     try:
         guests = [g for event in stand_in.store.events() for g in stand_in.store.guests(event["_id"])][: args.puts]
-        items = writebacks(guests)
-        print(f"{len(items)} PUTs, +{args.latency} ms per call")
-        for workers in (int(w) for w in args.workers.split(",")):
+        print(f"{len(guests)} PUTs, +{args.latency} ms per call")
+        for round_, workers in enumerate(int(w) for w in args.workers.split(",")):
+            items = writebacks(guests, round_)
             writer = EventmakerWriter(url, AUTH_TOKEN, max_workers=workers)
             started = time.monotonic()
             failures = writer.write(items)
