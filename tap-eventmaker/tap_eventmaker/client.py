@@ -8,6 +8,7 @@ import typing as t
 from http import HTTPStatus
 from urllib.parse import quote, urlsplit
 
+import backoff
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.authenticators import APIKeyAuthenticator
@@ -22,6 +23,8 @@ if t.TYPE_CHECKING:
 #: Eventmaker's default and maximum page size.
 MAX_PAGE_SIZE = 500
 DEFAULT_REQUEST_TIMEOUT = 60
+DEFAULT_MAX_TRIES = 5  # the SDK's default
+DEFAULT_RETRY_BACKOFF_SECONDS = 2.0  # first wait, then doubled: the SDK's default expo(factor=2)
 
 
 @functools.lru_cache(maxsize=4)
@@ -114,6 +117,14 @@ class EventmakerStream(RESTStream):
     def timeout(self) -> int:
         """Seconds to wait for a response, from ``request_timeout``."""
         return int(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
+
+    def backoff_max_tries(self) -> int:
+        """Attempts per request (the first included), from ``max_tries``."""
+        return int(self.config.get("max_tries", DEFAULT_MAX_TRIES))
+
+    def backoff_wait_generator(self) -> t.Generator[float, None, None]:
+        """Exponential waits starting at ``retry_backoff_seconds``, doubling (the SDK adds jitter)."""
+        return backoff.expo(factor=float(self.config.get("retry_backoff_seconds", DEFAULT_RETRY_BACKOFF_SECONDS)))
 
     @property
     def page_size(self) -> int:

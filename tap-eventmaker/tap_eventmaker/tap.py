@@ -9,7 +9,12 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_eventmaker import streams
-from tap_eventmaker.client import DEFAULT_REQUEST_TIMEOUT, MAX_PAGE_SIZE
+from tap_eventmaker.client import (
+    DEFAULT_MAX_TRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETRY_BACKOFF_SECONDS,
+    MAX_PAGE_SIZE,
+)
 from tap_eventmaker.selection import SYNC_STATUS_VALUES
 
 if t.TYPE_CHECKING:
@@ -103,6 +108,18 @@ class TapEventmaker(Tap):
             th.IntegerType(minimum=1),
             default=DEFAULT_REQUEST_TIMEOUT,
             description="Seconds to wait for each API response before retrying.",
+        ),
+        th.Property(
+            "max_tries",
+            th.IntegerType(minimum=1),
+            default=DEFAULT_MAX_TRIES,
+            description="Attempts per request (the first included) on 429, 5xx, timeouts and connection errors.",
+        ),
+        th.Property(
+            "retry_backoff_seconds",
+            th.NumberType(minimum=0),
+            default=DEFAULT_RETRY_BACKOFF_SECONDS,
+            description="Wait before the first retry; doubled for each further retry (with jitter).",
         ),
     ).to_dict()
 

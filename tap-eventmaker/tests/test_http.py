@@ -8,6 +8,8 @@ import pytest
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_eventmaker.tap import TapEventmaker
+
 API = "https://eventmaker.test"
 TOKEN = "s3cret-token"
 EVENT = "a" * 24
@@ -103,6 +105,21 @@ def test_an_html_error_page_that_persists_fails_with_a_readable_message(api, run
     assert "500" in message and "HTML page" in message and "something went wrong" in message
     assert "<body>" not in message
     assert len(guest_requests(api)) == 5  # the SDK's default number of tries
+
+
+def test_max_tries_bounds_the_attempts(api, run_tap):
+    api.get(f"{GUESTS_URL}?page=1", status_code=503, text="busy")
+    with pytest.raises(RetriableAPIError):
+        run_tap(config(max_tries=2))
+    assert len(guest_requests(api)) == 2
+
+
+def test_retry_backoff_seconds_is_the_first_wait_then_doubles(monkeypatch):
+    monkeypatch.undo()  # the real wait generator, not the test suite's zero waits
+    stream = TapEventmaker(config=config(retry_backoff_seconds=0.5)).streams["guests"]
+    waits = stream.backoff_wait_generator()
+    waits.send(None)  # backoff primes its generators
+    assert [next(waits) for _ in range(3)] == [0.5, 1.0, 2.0]
 
 
 def test_an_html_page_served_with_200_is_a_clear_error_not_a_json_traceback(api, run_tap):
