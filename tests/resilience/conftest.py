@@ -15,8 +15,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -115,7 +113,8 @@ class Pipeline:
         self.caplog = caplog
         self.state: dict = {}
         self.target_settings = {"batch_size": 10, **target_settings}
-        self.tap_settings: dict = {"page_size": 10}
+        # Retries keep their number; only the waits shrink (the default first wait is 2 s, doubling).
+        self.tap_settings: dict = {"page_size": 10, "retry_backoff_seconds": 0.2}
         self.runs: list[RunResult] = []
         # guest `_id` -> fields as the real API could serve them but the sandbox refuses to store
         # (an unknown or missing status): applied to the tap's records before the target reads them.
@@ -199,50 +198,32 @@ class Pipeline:
 
 
 class FaultTrigger:
-    """Injects a fault once `after` requests matching `match` have been served (a fault mid-run).
+    """Injects a fault that lands after the next `after` requests matching `match` (a fault mid-run).
 
-    `match` is the sandbox's own format, `"<METHOD or *> <path regex>"` (contracts §3), and the
-    served requests are counted with the sandbox's own matcher, so the count and the fault agree.
+    `match` is the sandbox's own format, `"<METHOD or *> <path regex>"` (contracts §3). The sandbox
+    serves queued faults in order, so a pass-through fault (a 0 ms delay) for the first `after`
+    matching requests, queued before the real one, places it exactly: no timing involved.
     """
 
     def __init__(self, sandbox, match: str, after: int, **fault) -> None:
         self.sandbox, self.match, self.after, self.fault = sandbox, match, after, fault
-        self.spec = Fault.from_spec({"match": match})
-        self.fired = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def _matching(self) -> int:
-        return sum(1 for r in self.sandbox.requests() if self.spec.matches(r["method"], r["path"]))
-
-    def landed(self) -> int:
-        """How many requests the fault has answered so far (the sandbox's queue holds what is left)."""
-        if not self.fired.is_set():
-            return 0
-        left = sum(f["remaining"] for f in pending_faults(self.sandbox)
-                   if f["match"] == f"{self.spec.method} {self.spec.path_pattern.pattern}")
-        return self.fault.get("count", 1) - left
-
-    def _watch(self) -> None:
-        while not self._stop.is_set():
-            if self._matching() >= self.after:
-                self.sandbox.inject_fault(self.match, **self.fault)
-                self.fired.set()
-                return
-            time.sleep(0.005)
+        spec = Fault.from_spec({"match": match})
+        self.described_match = f"{spec.method} {spec.path_pattern.pattern}"
 
     def __enter__(self) -> "FaultTrigger":
-        if self.after == 0:
-            self.sandbox.inject_fault(self.match, **self.fault)
-            self.fired.set()
-        else:
-            self._thread.start()
+        if self.after:
+            self.sandbox.inject_fault(self.match, count=self.after, kind="delay", delay_ms=0)
+        self.sandbox.inject_fault(self.match, **self.fault)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        """Faults left over are cleared by the next `Pipeline.run_until_ok`."""
+
+    def landed(self) -> int:
+        """How many requests the fault has answered so far (the sandbox's queue holds what is left)."""
+        left = sum(f["remaining"] for f in pending_faults(self.sandbox) if f["match"] == self.described_match)
+        served = self.after + self.fault.get("count", 1) - left
+        return max(served - self.after, 0)
 
 
 def pending_faults(sandbox) -> list[dict]:
