@@ -156,6 +156,7 @@ def test_added_latency_applies_to_every_request_until_set_back(server):
     [
         ({"match": "GET"}, '"match"'),
         ({"match": "GET (["}, "invalid path regex"),
+        ({"match": "^GET /api/v1/.*"}, "HTTP method"),
         ({"match": "GET .*", "kind": "explode"}, '"kind"'),
         ({"match": "GET .*", "count": 0}, '"count"'),
         ({"match": "GET .*", "status": 42}, '"status"'),

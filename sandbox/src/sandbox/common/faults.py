@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 KINDS = ("http", "reset", "delay")
+METHODS = ("*", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 class FaultSpecError(ValueError):
@@ -42,6 +43,8 @@ class Fault:
         method, _, pattern = str(spec.get("match", "")).strip().partition(" ")
         if not method or not pattern.strip():
             raise FaultSpecError('"match" must be "<METHOD> <path regex>", e.g. "GET /api/v1/events/.*/guests"')
+        if method.upper() not in METHODS:
+            raise FaultSpecError(f'"match" must start with an HTTP method or "*", not {method!r}')
         try:
             path_pattern = re.compile(pattern.strip())
         except re.error as exc:
