@@ -9,9 +9,8 @@ floor (no-op SDK tap | no-op SDK target on the same N records) is measured in th
 every figure, says whether each goal of issue 6 is met, and writes benchmarks/results/<stamp>.json.
 
 The sandboxes run in this process on free ports with their own data dir; Meltano gets its own state
-backend and system database in a temporary directory, so neither a user's sandbox nor the project's
-state is touched. Do not run it while another `meltano run` of the same plugins runs in this
-project: Meltano shares `.meltano/run/<plugin>/` between runs of one plugin (meltano#8763).
+backend, system database and run directory in a temporary directory (the installed plugins linked
+in), so neither a user's sandbox, the project's state nor a concurrent `meltano run` is touched.
 """
 
 from __future__ import annotations
