@@ -350,10 +350,17 @@ def evaluate(results: list[Measurement]) -> list[Goal]:
 # --------------------------------------------------------------------------- main
 
 
-def machine() -> dict:
+# Non-secret plugin settings a benchmark may be run with (e.g. TARGET_..._WRITEBACK_CONCURRENCY=32 before
+# the command); recorded in the JSON so figures stay tied to them.
+RECORDED_SETTINGS = ("TARGET_SALESFORCE_CAMPAIGN_WRITEBACK_CONCURRENCY", "TARGET_SALESFORCE_CAMPAIGN_BATCH_SIZE",
+                     "TAP_EVENTMAKER_PAGE_SIZE")
+
+
+def machine(load_at_start: tuple[float, ...]) -> dict:
     return {"cpus": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "platform": platform.platform(), "python": platform.python_version(),
-            "load_avg_at_start": os.getloadavg()}
+            "load_avg_at_start": load_at_start, "load_avg_at_end": os.getloadavg(),
+            "settings_from_environment": {name: os.environ[name] for name in RECORDED_SETTINGS if name in os.environ}}
 
 
 def show(measurement: Measurement) -> None:
@@ -385,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     latencies = [int(s) for s in args.latencies.split(",") if s]
     args.output.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    load_at_start = os.getloadavg()
     results: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)
@@ -414,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     for goal in goals:
         verdict = {True: "MET", False: "MISSED", None: "NOT MEASURED"}[goal.met]
         print(f"[{verdict:>12}] {goal.goal}: {goal.measured}")
-    report = {"date": stamp, "machine": machine(), "results": [asdict(m) for m in results],
+    report = {"date": stamp, "machine": machine(load_at_start), "results": [asdict(m) for m in results],
               "goals": [asdict(g) for g in goals]}
     path = args.output / f"{stamp}.json"
     path.write_text(json.dumps(report, indent=2))
