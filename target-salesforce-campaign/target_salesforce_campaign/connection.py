@@ -12,7 +12,7 @@ from target_salesforce_campaign.batch import BatchSync, Settings
 from target_salesforce_campaign.errors import ConfigError, TargetError
 from target_salesforce_campaign.salesforce_client import SalesforceClient
 from target_salesforce_campaign.summary import RunSummary
-from target_salesforce_campaign.writeback import EventmakerWriter, eventmaker_defaults
+from target_salesforce_campaign.writeback import DEFAULT_WRITEBACK_CONCURRENCY, EventmakerWriter, eventmaker_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,12 @@ def writer_from_config(config: dict) -> EventmakerWriter | None:
             "writeback=eventmaker needs eventmaker_api_url and eventmaker_auth_token (or the tap's api_url/auth_token "
             "through MELTANO_EXTRACT_API_URL / MELTANO_EXTRACT_AUTH_TOKEN); set them or set writeback=none."
         )
-    return EventmakerWriter(url, token, timeout=auth.request_timeout(config))
+    return EventmakerWriter(
+        url,
+        token,
+        timeout=auth.request_timeout(config),
+        max_workers=int(config.get("writeback_concurrency", DEFAULT_WRITEBACK_CONCURRENCY)),
+    )
 
 
 def check_configuration(settings: Settings, statuses: set[str], fields: dict[str, set[str]], filterable: set[str]) -> None:

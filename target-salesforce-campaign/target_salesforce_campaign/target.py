@@ -9,6 +9,7 @@ from singer_sdk.target_base import Target
 from target_salesforce_campaign.connection import RunContext, open_run
 from target_salesforce_campaign.mapping import DEFAULT_FIELD_MAPPING, DEFAULT_STATUS_MAPPING
 from target_salesforce_campaign.sinks import GUESTS_STREAM, GuestsSink, IgnoredStreamSink
+from target_salesforce_campaign.writeback import DEFAULT_WRITEBACK_CONCURRENCY
 
 
 class TargetSalesforceCampaign(Target):
@@ -80,6 +81,15 @@ class TargetSalesforceCampaign(Target):
         th.Property("writeback", th.StringType, default="eventmaker", allowed_values=["eventmaker", "none"], description="Where to write sync results."),
         th.Property("eventmaker_api_url", th.StringType, description="Eventmaker base URL; default: the tap's (MELTANO_EXTRACT_API_URL)."),
         th.Property("eventmaker_auth_token", th.StringType, secret=True, description="Eventmaker token; default: the tap's (MELTANO_EXTRACT_AUTH_TOKEN)."),
+        th.Property(
+            "writeback_concurrency",
+            th.IntegerType(minimum=1, maximum=64),
+            default=DEFAULT_WRITEBACK_CONCURRENCY,
+            description=(
+                "Write-back PUTs in flight at once (the Eventmaker API has no bulk update: one PUT per participant). "
+                "Lower it if your Eventmaker account is rate limited; 429/5xx answers are retried honouring Retry-After."
+            ),
+        ),
     ).to_dict()
 
     def __init__(self, *args: object, **kwargs: object) -> None:

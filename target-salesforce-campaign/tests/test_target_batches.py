@@ -129,3 +129,47 @@ def test_unknown_campaign_is_a_config_error_before_any_write(config, fake_sf, fa
     with pytest.raises(ConfigError, match="campaign_id"):
         run({**config, "campaign_id": "701000000000009ZZZ", "status_mapping": {"registered": "Nope"}}, [guest(1)])
     assert not any(c.startswith(("POST", "PATCH")) for c in fake_sf.calls)
+
+
+
+def test_writeback_keeps_at_most_writeback_concurrency_puts_in_flight():
+    """A real local HTTP server counts the PUTs in flight (requests-mock serialises requests)."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from target_salesforce_campaign.writeback import EventmakerWriter, Writeback
+
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+
+    class SlowEventmaker(BaseHTTPRequestHandler):
+        def do_PUT(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            with lock:
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+            time.sleep(0.05)
+            with lock:
+                in_flight[0] -= 1
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowEventmaker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        writer = EventmakerWriter(f"http://127.0.0.1:{server.server_port}", "token", max_workers=3)
+        failures = writer.write([Writeback("e1", f"g{i}", {"salesforce": {}}) for i in range(12)])
+    finally:
+        server.shutdown()
+    assert failures == []
+    assert peak[0] == 3
+
+
+def test_writeback_concurrency_setting_reaches_the_writer():
+    from target_salesforce_campaign.connection import writer_from_config
+
+    config = {"eventmaker_api_url": "http://em.test", "eventmaker_auth_token": "t", "writeback_concurrency": 7}
+    assert writer_from_config(config).max_workers == 7
