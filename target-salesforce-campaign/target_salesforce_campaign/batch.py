@@ -1,7 +1,8 @@
 """One batch of participants: prepare, match, write Contacts/Leads, then CampaignMembers.
 
 Costs per batch of ≤200 new participants: one Composite call for all lookups, one Collections
-create, one Collections create of members. Unchanged participants cost nothing.
+create, one Collections create of members. Participants that carry stored IDs have their
+CampaignMembers looked up in that same Composite call. Unchanged participants cost nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ from target_salesforce_campaign.matching import (
 )
 from target_salesforce_campaign.salesforce_client import SalesforceClient, in_clause_queries
 from target_salesforce_campaign.writeback import salesforce_entry
+
+MEMBERS_SOQL = (
+    "SELECT Id, ContactId, LeadId, Status FROM CampaignMember WHERE CampaignId = {cid} AND {link:literal} IN {values}"
+)
+
+
+@dataclass
+class KnownMembers:
+    """The campaign's members already read for some Contacts/Leads (`looked_up`), by person Id."""
+
+    by_person: dict[str, membership.Member] = field(default_factory=dict)
+    looked_up: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -133,7 +146,8 @@ class BatchSync:
         pending = [p for p in participants if p.result is None]
         if not pending:
             return
-        to_create, twins = self._match_all(pending, self._lookup(pending))
+        lookup, known_members = self._lookup(pending)
+        to_create, twins = self._match_all(pending, lookup)
         if dry_run:
             for p in pending:
                 if p.result is None:
@@ -146,13 +160,20 @@ class BatchSync:
                 p.fail(first.error, self._fingerprint(p) if first.fingerprint else None)
             else:
                 p.person_id, p.created = first.person_id, first.created  # a new record has no member yet
-        self._write_members([p for p in pending if p.result is None])
+        self._write_members([p for p in pending if p.result is None], known_members)
         for p in pending:
             if p.result is None:
                 p.result = "created" if p.created else "updated"
                 p.fingerprint = self._fingerprint(p)
 
-    def _lookup(self, pending: list[Participant]) -> Lookup:
+    def _member_queries(self, contact_ids: list[str], lead_ids: list[str]) -> list[str]:
+        cid = self.settings.campaign_id
+        return in_clause_queries(MEMBERS_SOQL, contact_ids, cid=cid, link="ContactId") + in_clause_queries(
+            MEMBERS_SOQL, lead_ids, cid=cid, link="LeadId"
+        )
+
+    def _lookup(self, pending: list[Participant]) -> tuple[Lookup, KnownMembers]:
+        """One Composite call: records by stored ID and by key, and the stored IDs' members."""
         key = self.settings.uniqueness_key
         lead_fields = f"Id, {key}, IsConverted, ConvertedContactId"
         contact_ids = [p.ids.contact_id for p in pending if p.ids.contact_id]
@@ -167,12 +188,16 @@ class BatchSync:
             lead_by_key = "SELECT {f:literal} FROM Lead WHERE {key:literal} IN {values}"  # converted ones too
             plan.append(("Lead", in_clause_queries(lead_by_key, keys, f=lead_fields, key=key)))
         soqls = [(sobject, soql) for sobject, queries in plan for soql in queries]
+        member_soqls = self._member_queries(contact_ids, lead_ids)
+        results = self.client.query_many([soql for _, soql in soqls] + member_soqls)
         lookup = Lookup()
-        for (sobject, _), rows in zip(soqls, self.client.query_many([soql for _, soql in soqls])):
+        for (sobject, _), rows in zip(soqls, results):
             for row in rows:
                 converted = row.get("ConvertedContactId") if row.get("IsConverted") else None
                 lookup.add(FoundRecord(sobject, row["Id"], normalize_key(row.get(key)), converted))
-        return lookup
+        member_rows = [row for rows in results[len(soqls):] for row in rows]
+        members = membership.index_members([membership.member_from_record(row) for row in member_rows])
+        return lookup, KnownMembers(members, set(contact_ids) | set(lead_ids))
 
     def _match_all(
         self, pending: list[Participant], lookup: Lookup
@@ -236,18 +261,19 @@ class BatchSync:
 
     # --- CampaignMembers ------------------------------------------------------------------------
 
-    def _members_of(self, people: list[Participant]) -> dict[str, membership.Member]:
-        """The campaign's members for these Contacts/Leads, one query call for the batch."""
-        cid = self.settings.campaign_id
-        template = "SELECT Id, ContactId, LeadId, Status FROM CampaignMember WHERE CampaignId = {cid} AND {link:literal} IN {values}"
-        soqls = in_clause_queries(template, [p.person_id for p in people if p.sobject == "Contact"], cid=cid, link="ContactId")
-        soqls += in_clause_queries(template, [p.person_id for p in people if p.sobject == "Lead"], cid=cid, link="LeadId")
+    def _members_of(self, people: list[Participant], known: KnownMembers | None = None) -> dict[str, membership.Member]:
+        """The campaign's members for these Contacts/Leads: those not already known, in one query call."""
+        known = known or KnownMembers()
+        unknown = [p for p in people if p.person_id not in known.looked_up]
+        soqls = self._member_queries(
+            [p.person_id for p in unknown if p.sobject == "Contact"], [p.person_id for p in unknown if p.sobject == "Lead"]
+        )
         rows = [row for rows in self.client.query_many(soqls) for row in rows] if soqls else []
-        return membership.index_members([membership.member_from_record(row) for row in rows])
+        return {**known.by_person, **membership.index_members([membership.member_from_record(row) for row in rows])}
 
-    def _write_members(self, ready: list[Participant]) -> None:
+    def _write_members(self, ready: list[Participant], known: KnownMembers) -> None:
         # New Contacts/Leads cannot be members yet: only existing ones are looked up.
-        existing = self._members_of([p for p in ready if not p.created])
+        existing = self._members_of([p for p in ready if not p.created], known)
         by_person: dict[str, list[Participant]] = {}
         for p in ready:
             by_person.setdefault(p.person_id, []).append(p)

@@ -125,3 +125,17 @@ def test_calls_per_thousand_new_participants(pipeline, capsys):
     assert calls <= 20
     assert result.summary.outcomes["created"] == 1000
     assert len(pipeline.records("Lead")) == len(pipeline.members()) == 1000
+
+
+def test_changed_participants_find_their_members_in_the_lookup_call(pipeline):
+    guests = pipeline.add_guests(*({"email": f"chg{i}@x.example", "last_name": f"Chg{i}", "status": "registered"}
+                                   for i in range(25)))
+    assert pipeline.run(batch_size=10).error is None
+    for guest in guests:
+        pipeline.em.store.update_guest(guest["event_id"], guest["_id"], {"first_name": "Renamed", "status": "cancelled"})
+    changed = pipeline.run(batch_size=10)
+    assert changed.error is None and changed.summary.outcomes["updated"] == 25
+    queries = [r for r in pipeline.sf.requests() if r["method"] == "GET" and "/query" in r["path"]]
+    assert len(queries) == 1, "only the start-of-run status query: members come with the batch's lookup call"
+    assert changed.calls == 3 + 3 * 3  # start reads; per batch: lookup, Lead update, member update
+    assert {m["Status"] for m in pipeline.members()} == {"Cancelled"}
