@@ -37,7 +37,8 @@ class ParticipantFilter:
         """Environment variables that pass this filter to `extractor` as its settings.
 
         The tap filters on one `sync_status`; a combination (synced *and* error) is narrowed with the
-        first and finished by `matches` on the records.
+        first and finished by `matches` on the records, which only the participant list can do
+        (`plan_run` refuses a combination for a pipeline run).
         """
         prefix = env_prefix(extractor)
         env = {}

@@ -97,3 +97,10 @@ def test_singer_records_picks_one_stream_and_skips_other_lines():
         '{"type": "STATE", "value": {}}',
     ]
     assert list(singer_records(lines, "guests")) == [{"_id": "g"}]
+
+
+@pytest.mark.parametrize("pipeline", [RESEND, DRY_RUN, EXPORT])
+def test_a_pipeline_run_refuses_a_sync_status_combination_the_tap_cannot_apply(pipeline):
+    # The tap gets one status: a resend of "synced and error" would send every synced participant.
+    with pytest.raises(ValueError, match="one sync status"):
+        plan_run(pipeline, participants=ParticipantFilter(sync_status=("synced", "error")))
