@@ -57,6 +57,8 @@ def import_lead_id_as_contact(pipeline, guest):
 
 
 def import_malformed_id(pipeline, guest):
+    """An imported ID with a quote: unescaped in SOQL, `Id = '003' OR Id != ''` would match the decoy."""
+    load_salesforce(pipeline, "Contact", LastName="Decoy", Email="decoy@example.com")
     return imported(contact_id="003' OR Id != '")
 
 
@@ -235,7 +237,7 @@ CASES: dict[str, Case] = {
     # imported IDs
     "imported-id-missing": Case({}, outcomes(SYNCED), prepare=import_missing_contact),
     "imported-id-wrong-object": Case({}, outcomes(SYNCED, ERROR), prepare=import_lead_id_as_contact),
-    "imported-id-malformed": Case({}, outcomes(SYNCED, ERROR), prepare=import_malformed_id),
+    "imported-id-malformed": Case({}, outcomes(SYNCED, ERROR), prepare=import_malformed_id, check=not_the_decoy),
     "imported-contact-and-lead": Case({}, outcomes(SYNCED), prepare=import_contact_and_lead,
                                       check=linked_to_imported_contact),
     # statuses and custom fields

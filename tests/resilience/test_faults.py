@@ -107,9 +107,12 @@ def test_request_limit_exceeded_stops_cleanly_and_the_rerun_finishes(seeded, har
 
 
 def test_daily_api_limit_reached_mid_run(seeded, harness):
-    seeded.salesforce.configure(daily_api_limit=6)
+    seeded.salesforce.configure(daily_api_limit=6)  # 3 start-of-run reads + one batch's 3 calls
     faulted = seeded.run()
     assert not faulted.ok
+    assert "API usage" in str(faulted.target_error), f"not a budget stop: {faulted.target_error!r}"
+    synced = [g for g in harness.Outcome.read(seeded).guests if harness.sync_entry(g).get("last_synced_at")]
+    assert 0 < len(synced) < PARTICIPANTS, f"the stop came mid-run, yet {len(synced)} participants synced"
     seeded.salesforce.configure(daily_api_limit=100_000)
     rerun_and_check(seeded, harness)
 

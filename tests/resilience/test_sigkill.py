@@ -39,7 +39,7 @@ def test_sigkill_mid_run_then_rerun(meltano_project, harness, sandbox_side, patt
     run = project.start("run", "sync")
     wait_for(lambda: len(harness.write_requests(sandbox, pattern)), after)
     os.killpg(run.pid, signal.SIGKILL)
-    run.wait(timeout=10)
+    assert run.wait(timeout=10) == -signal.SIGKILL, "the run ended before the kill point: nothing was killed"
 
     killed_state = project.state
     outcome = harness.Outcome.read(project)
