@@ -202,3 +202,31 @@ def test_a_guest_is_only_found_under_its_own_event(store, event):
 def test_clear_forgets_everything(store, event):
     store.clear()
     assert store.to_dict() == {"events": [], "guest_categories": [], "guests": []}
+
+
+
+def test_updated_bounds_are_served_in_id_order_after_out_of_order_loads_updates_and_deletes():
+    ticks = iter(range(1, 60))
+    store = EventmakerStore(now=lambda: datetime(2026, 11, 25, 10, 0, next(ticks), tzinfo=timezone.utc))
+    event_id = store.add_event({"title": "Conf"})["_id"]
+    category_id = store.add_guest_category({"event_id": event_id, "name": "VIP"})["_id"]
+    stamps = ["2026-01-05", "2026-01-01", "2026-01-09", "2026-01-03", "2026-01-07", "2026-01-02"]
+    ids = store.load({"guests": [{"_id": f"{24 - n:024x}", "event_id": event_id, "guest_category_id": category_id,
+                                  "last_name": f"G{n}", "updated_at": stamp}
+                                 for n, stamp in enumerate(stamps)]})["guests"]
+    store.guests(event_id, updated_since="2026-01-01T00:00:00.000Z")  # builds the index before the changes
+    store.update_guest(event_id, ids[1], {"last_name": "Moved"})
+    store.update_guest(event_id, ids[3], {"last_name": "Moved"})
+    store.delete_guest(event_id, ids[2])
+    created = store.create_guest(event_id, {"guest_category_id": category_id, "last_name": "New"})["_id"]
+
+    assert [g["_id"] for g in store.guests(event_id, updated_since="2026-11-25T00:00:00.000Z")] == sorted(
+        [ids[1], ids[3], created])
+    everyone = list(store.guests(event_id))
+    for since, before in [("2026-01-03T00:00:00.000Z", None), (None, "2026-01-06T00:00:00.000Z"),
+                          ("2026-01-02T00:00:00.000Z", "2026-11-25T10:00:02.000Z"),
+                          ("2999-01-01T00:00:00.000Z", None)]:
+        expected = [guest["_id"] for guest in everyone if (since is None or guest["updated_at"] >= since)
+                    and (before is None or guest["updated_at"] < before)]
+        served = [guest["_id"] for guest in store.guests(event_id, updated_since=since, updated_before=before)]
+        assert served == expected, (since, before)

@@ -52,7 +52,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
 from sandbox.eventmaker.errors import NotFound, ValidationError
-from sandbox.eventmaker.filters import BadParameter, guest_filter
+from sandbox.eventmaker.filters import BadParameter, guest_filter, updated_bounds, updated_within
 from sandbox.eventmaker.guests import api_view
 from sandbox.eventmaker.store import EventmakerStore
 
@@ -205,13 +205,14 @@ async def list_guests(request: Request) -> Response:
     store.event(event_id)
     if "page" not in request.query_params:
         return RedirectResponse(str(request.url.include_query_params(page=1)), status_code=302)
+    bounds = updated_bounds(request.query_params)
     matches = guest_filter(request.query_params, store.category_names(event_id))
     uid = request.query_params.get("uid")
     if uid is not None:
         by_uid = store.guest_by_uid(event_id, uid)
-        candidates = [by_uid] if by_uid else []
+        candidates = [by_uid] if by_uid and updated_within(by_uid, **bounds) else []
     else:
-        candidates = store.guests(event_id)
+        candidates = store.guests(event_id, **bounds)
     include_metadata = wants_metadata(request)
     page = page_of(candidates if matches is None else filter(matches, candidates), request)
     return ApiJSONResponse([api_view(guest, include_metadata=include_metadata) for guest in page])

@@ -1,9 +1,10 @@
-"""The guests list's query parameters turned into one predicate (pure).
+"""The guests list's query parameters (pure): those the store serves from its indexes, and one
+predicate for the others.
 
-``category[]`` (any of these category ids), ``since``/``before`` (``created_at``),
-``updated_since``/``updated_before`` (``updated_at``): ISO-8601, lower bound inclusive (``>=``),
-upper bound exclusive (``<``); ``search`` (see ``search.py``). ``uid`` is served from an index by
-the app. Other parameters are ignored, as the real API does.
+Indexed: ``uid``, and ``updated_since``/``updated_before`` (``updated_at``). Predicate: ``category[]``
+(any of these category ids), ``since``/``before`` (``created_at``), ``search`` (see ``search.py``).
+Time bounds are ISO-8601, lower bound inclusive (``>=``), upper bound exclusive (``<``). Other
+parameters are ignored, as the real API does.
 """
 
 from __future__ import annotations
@@ -16,27 +17,29 @@ from starlette.datastructures import QueryParams
 from sandbox.eventmaker import clock
 from sandbox.eventmaker.search import guest_matcher
 
-TIME_BOUNDS = (
-    ("since", "created_at", ge),
-    ("before", "created_at", lt),
-    ("updated_since", "updated_at", ge),
-    ("updated_before", "updated_at", lt),
-)
+CREATED_BOUNDS = (("since", ge), ("before", lt))
+UPDATED_BOUNDS = ("updated_since", "updated_before")
 
 
 class BadParameter(ValueError):
     """A known parameter with a value the API cannot use (HTTP 400)."""
 
 
+def updated_bounds(params: QueryParams) -> dict[str, str | None]:
+    """``{"updated_since": ..., "updated_before": ...}`` as canonical timestamps (None when not sent)."""
+    return {parameter: parse_bound(parameter, params[parameter]) if params.get(parameter) else None
+            for parameter in UPDATED_BOUNDS}
+
+
 def guest_filter(params: QueryParams, category_names: Mapping[str, str]) -> Callable[[dict], bool] | None:
-    """The predicate of the filters in ``params``; ``None`` when there are none (every guest matches)."""
+    """The predicate of the non-indexed filters in ``params``; ``None`` when there are none."""
     tests: list[Callable[[dict], bool]] = []
     categories = set(params.getlist("category[]"))
     if categories:
         tests.append(lambda guest: guest["guest_category_id"] in categories)
-    for parameter, field, compare in TIME_BOUNDS:
+    for parameter, compare in CREATED_BOUNDS:
         if params.get(parameter):
-            tests.append(time_bound(field, compare, parse_bound(parameter, params[parameter])))
+            tests.append(created_bound(compare, parse_bound(parameter, params[parameter])))
     if params.get("search", "").strip():
         tests.append(guest_matcher(params["search"], category_names))
     if not tests:
@@ -44,9 +47,9 @@ def guest_filter(params: QueryParams, category_names: Mapping[str, str]) -> Call
     return lambda guest: all(test(guest) for test in tests)
 
 
-def time_bound(field: str, compare, bound: str) -> Callable[[dict], bool]:
-    """Guests whose ``field`` compares to ``bound`` (canonical timestamps compare as strings)."""
-    return lambda guest: guest[field] is not None and compare(guest[field], bound)
+def created_bound(compare, bound: str) -> Callable[[dict], bool]:
+    """Guests whose ``created_at`` compares to ``bound`` (canonical timestamps compare as strings)."""
+    return lambda guest: compare(guest["created_at"], bound)
 
 
 def parse_bound(parameter: str, value: str) -> str:
@@ -54,3 +57,10 @@ def parse_bound(parameter: str, value: str) -> str:
         return clock.canonical_timestamp(value)
     except ValueError:
         raise BadParameter(f"{parameter} must be an ISO-8601 date or time, got {value!r}") from None
+
+
+def updated_within(guest: dict, updated_since: str | None, updated_before: str | None) -> bool:
+    """Whether ``guest`` is within ``updated_bounds`` (for a single guest; lists use the store's index)."""
+    updated_at = guest["updated_at"]
+    return ((updated_since is None or updated_at >= updated_since)
+            and (updated_before is None or updated_at < updated_before))

@@ -1,12 +1,14 @@
 """The Eventmaker stand-in's data: events, guest categories and guests, in memory.
 
 Indexed for 100,000 guests: by ``_id`` globally, and per event by ``_id`` (kept in ``_id`` order, the
-API's stable list order) and by ``uid``. Records returned by the store are its own: read them, and
+API's stable list order), by ``uid`` and by ``updated_at`` (so an ``updated_since`` page costs the
+matching guests, not the whole event). Records returned by the store are its own: read them, and
 change them only through its methods (which validate and bump ``updated_at``).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
@@ -16,33 +18,69 @@ from sandbox.eventmaker.ids import new_object_id, new_uid
 
 
 class EventGuests:
-    """One event's guests: by ``_id``, by ``uid``, and listed in ``_id`` order."""
+    """One event's guests: by ``_id``, by ``uid``, listed in ``_id`` order, and ranged by ``updated_at``.
+
+    Both sorted lists are rebuilt lazily (``None``) when a new guest does not come last; an update
+    moves the guest's ``(updated_at, _id)`` key in place.
+    """
 
     def __init__(self) -> None:
         self.by_id: dict[str, dict] = {}
         self.by_uid: dict[str, str] = {}
         self._ordered_ids: list[str] | None = []
+        self._by_updated_at: list[tuple[str, str]] | None = []
 
     def put(self, guest: dict, previous: dict | None = None) -> None:
-        guest_id = guest["_id"]
+        guest_id, key = guest["_id"], updated_key(guest)
         if previous is not None:
             del self.by_uid[previous["uid"]]
-        elif self._ordered_ids is not None and (not self._ordered_ids or guest_id > self._ordered_ids[-1]):
-            self._ordered_ids.append(guest_id)
+            self._drop_updated_key(previous)
+            if self._by_updated_at is not None:
+                insort(self._by_updated_at, key)
         else:
-            self._ordered_ids = None
+            self._ordered_ids = appended_in_order(self._ordered_ids, guest_id)
+            self._by_updated_at = appended_in_order(self._by_updated_at, key)
         self.by_id[guest_id] = guest
         self.by_uid[guest["uid"]] = guest_id
 
     def remove(self, guest: dict) -> None:
         del self.by_id[guest["_id"]]
         del self.by_uid[guest["uid"]]
+        self._drop_updated_key(guest)
         self._ordered_ids = None
 
     def in_order(self) -> GuestsInOrder:
         if self._ordered_ids is None:
             self._ordered_ids = sorted(self.by_id)
         return GuestsInOrder(self._ordered_ids, self.by_id)
+
+    def updated_in(self, since: str | None, before: str | None) -> GuestsInOrder:
+        """Guests with ``since <= updated_at < before`` (canonical timestamps; None = unbounded), in
+        ``_id`` order."""
+        if self._by_updated_at is None:
+            self._by_updated_at = sorted(map(updated_key, self.by_id.values()))
+        keys = self._by_updated_at
+        start = 0 if since is None else bisect_left(keys, (since,))
+        stop = len(keys) if before is None else bisect_left(keys, (before,))
+        if start == 0 and stop == len(keys):
+            return self.in_order()
+        return GuestsInOrder(sorted(guest_id for _, guest_id in keys[start:stop]), self.by_id)
+
+    def _drop_updated_key(self, guest: dict) -> None:
+        if self._by_updated_at is not None:
+            del self._by_updated_at[bisect_left(self._by_updated_at, updated_key(guest))]
+
+
+def updated_key(guest: dict) -> tuple[str, str]:
+    return guest["updated_at"], guest["_id"]
+
+
+def appended_in_order(ordered: list | None, item) -> list | None:
+    """``ordered`` with ``item`` appended if it sorts last, else ``None`` (to be rebuilt when next read)."""
+    if ordered is not None and (not ordered or item > ordered[-1]):
+        ordered.append(item)
+        return ordered
+    return None
 
 
 class GuestsInOrder(Sequence):
@@ -163,10 +201,15 @@ class EventmakerStore:
 
     # -- guests ----------------------------------------------------------------------------------
 
-    def guests(self, event_id: str) -> GuestsInOrder:
-        """The event's guests in ``_id`` order (the API's list order), as a sliceable view."""
+    def guests(self, event_id: str, *, updated_since: str | None = None,
+               updated_before: str | None = None) -> GuestsInOrder:
+        """The event's guests in ``_id`` order (the API's list order), as a sliceable view; the bounds
+        (canonical timestamps, ``since`` inclusive, ``before`` exclusive) are served from an index."""
         self.event(event_id)
-        return self._event_guests[event_id].in_order()
+        event_guests = self._event_guests[event_id]
+        if updated_since is None and updated_before is None:
+            return event_guests.in_order()
+        return event_guests.updated_in(updated_since, updated_before)
 
     def guest(self, event_id: str, guest_id: str) -> dict:
         guest = self._guests.get(guest_id)
