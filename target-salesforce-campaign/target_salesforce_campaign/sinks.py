@@ -10,7 +10,7 @@ from singer_sdk.sinks import BatchSink, RecordSink
 from target_salesforce_campaign.batch import Participant, now_iso
 from target_salesforce_campaign.connection import RunContext
 from target_salesforce_campaign.errors import BudgetExceeded, ErrorClass, SalesforceCallError, WritebackFailed
-from target_salesforce_campaign.writeback import Writeback, needs_writeback, salesforce_entry, with_entry
+from target_salesforce_campaign.writeback import Writeback, needs_writeback, new_entry, with_entry
 
 if TYPE_CHECKING:
     from target_salesforce_campaign.target import TargetSalesforceCampaign
@@ -24,32 +24,6 @@ class IgnoredStreamSink(RecordSink):
 
     def process_record(self, record: dict, context: dict) -> None:
         """Ignore the record."""
-
-
-def current_ids(p: Participant) -> dict:
-    """The IDs this attempt established; none when it found no person (earlier IDs are then kept).
-
-    A participant is one Contact or one Lead (contracts §1): once matched, the other ID is cleared,
-    e.g. the Lead ID of a Lead that was converted into the Contact now used.
-    """
-    ids = {}
-    if p.person_id:
-        ids = {"contact_id": None, "lead_id": None, "contact_id" if p.sobject == "Contact" else "lead_id": p.person_id}
-    if p.member_id:
-        ids["campaign_member_id"] = p.member_id
-    return ids
-
-
-def new_entry(p: Participant, at: str) -> dict:
-    """The participant's next sync state: earlier IDs kept unless replaced, this attempt's result applied."""
-    entry = {**p.old_entry, **current_ids(p)}
-    if p.result in {"created", "updated"}:
-        entry.update(last_synced_at=at, last_error=None, fingerprint=p.fingerprint)
-    elif p.result == "failed" and p.error:
-        entry["last_error"] = p.error.to_state(at)
-        if p.fingerprint:
-            entry["fingerprint"] = p.fingerprint
-    return entry
 
 
 class GuestsSink(BatchSink):
@@ -94,17 +68,20 @@ class GuestsSink(BatchSink):
         attempt()
 
     def _finish(self, run: RunContext, participants: list[Participant], *, budget_stop: bool) -> None:
-        at = now_iso()
+        """Count every participant's outcome, then write back the entries that changed."""
+        for p in participants:
+            run.summary.add(p.result or "left_for_next_run", p.error.code if p.error and p.result == "failed" else None)
+        if run.writer is None or self.config.get("dry_run", False):
+            return
+        at, force = now_iso(), bool(self.config.get("force_resend", False))
         items = []
         for p in participants:
-            outcome = p.result or "left_for_next_run"
-            run.summary.add(outcome, p.error.code if p.error and p.result == "failed" else None)
-            if self.config.get("dry_run", False):
+            if p.result == "skipped":
                 continue
-            entry = new_entry(p, at) if p.result else {**p.old_entry, **current_ids(p)}
-            if needs_writeback(p.old_entry, entry, force=bool(self.config.get("force_resend"))) and p.result != "skipped":
+            entry = new_entry(p, at)
+            if needs_writeback(p.old_entry, entry, force=force):
                 items.append(Writeback(p.record["event_id"], p.record["_id"], with_entry(p.record, entry)))
-        if run.writer is None or not items:
+        if not items:
             return
         failures = run.writer.write(items)
         run.summary.writebacks += len(items) - len(failures)

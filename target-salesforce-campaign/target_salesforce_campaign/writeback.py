@@ -6,10 +6,14 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+if TYPE_CHECKING:
+    from target_salesforce_campaign.batch import Participant
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,35 @@ def with_entry(participant: dict, entry: dict) -> dict:
     """The whole third_party_applications_refs object with our entry replaced, other apps kept."""
     refs = participant.get("third_party_applications_refs")
     return {**(refs if isinstance(refs, dict) else {}), APP_KEY: entry}
+
+
+def current_ids(p: Participant) -> dict:
+    """The IDs this attempt established; none when it found no person (earlier IDs are then kept).
+
+    A participant is one Contact or one Lead (contracts §1): once matched, the other ID is cleared,
+    e.g. the Lead ID of a Lead that was converted into the Contact now used.
+    """
+    ids = {}
+    if p.person_id:
+        ids = {"contact_id": None, "lead_id": None, "contact_id" if p.sobject == "Contact" else "lead_id": p.person_id}
+    if p.member_id:
+        ids["campaign_member_id"] = p.member_id
+    return ids
+
+
+def new_entry(p: Participant, at: str) -> dict:
+    """The participant's next sync state: earlier IDs kept unless replaced, this attempt's result applied.
+
+    A participant left for the next run (no result) keeps its old state, plus any ID already established.
+    """
+    entry = {**p.old_entry, **current_ids(p)}
+    if p.result in {"created", "updated"}:
+        entry.update(last_synced_at=at, last_error=None, fingerprint=p.fingerprint)
+    elif p.result == "failed" and p.error:
+        entry["last_error"] = p.error.to_state(at)
+        if p.fingerprint:
+            entry["fingerprint"] = p.fingerprint
+    return entry
 
 
 def _comparable(entry: dict) -> dict:

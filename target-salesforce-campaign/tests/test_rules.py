@@ -9,7 +9,8 @@ from target_salesforce_campaign.matching import FoundRecord, Lookup, Matched, St
 from target_salesforce_campaign.membership import Member, new_member, status_update
 from target_salesforce_campaign.salesforce_client import in_clause_queries, parse_limit_info
 from target_salesforce_campaign.validation import field_rules, validate_required, validate_values
-from target_salesforce_campaign.writeback import needs_writeback, with_entry
+from target_salesforce_campaign.batch import Participant
+from target_salesforce_campaign.writeback import EMPTY_ENTRY, needs_writeback, new_entry, with_entry
 
 CONTACT_FIELDS = {"FirstName", "LastName", "Email", "Phone", "Title"}
 
@@ -175,3 +176,40 @@ def test_writeback_only_when_more_than_a_timestamp_changed():
 def test_other_applications_are_kept():
     guest = {"third_party_applications_refs": {"hubspot": {"id": 1}, "salesforce": {"contact_id": None}}}
     assert with_entry(guest, {"contact_id": "003A"}) == {"hubspot": {"id": 1}, "salesforce": {"contact_id": "003A"}}
+
+
+AT = "2026-03-01T10:00:00Z"
+EARLIER = {**EMPTY_ENTRY, "lead_id": "00QOLD", "campaign_member_id": "00vOLD", "last_synced_at": "2026-01-01T00:00:00Z",
+           "fingerprint": "old"}
+
+
+def participant(**attrs):
+    p = Participant({}, dict(EARLIER), StoredIds(lead_id="00QOLD"), "Registered", "Email")
+    for name, value in attrs.items():
+        setattr(p, name, value)
+    return p
+
+
+def test_success_sets_the_one_person_id_and_clears_the_error():
+    entry = new_entry(participant(result="updated", sobject="Contact", person_id="003NEW", member_id="00vNEW",
+                                  fingerprint="new"), AT)
+    assert entry == {"contact_id": "003NEW", "lead_id": None, "campaign_member_id": "00vNEW", "last_synced_at": AT,
+                     "last_error": None, "fingerprint": "new"}
+
+
+def test_a_data_error_keeps_earlier_ids_and_fingerprints_the_attempt():
+    error = RecordError("INVALID_EMAIL_ADDRESS", "Email: invalid email address: x", ("Email",))
+    entry = new_entry(participant(result="failed", error=error, fingerprint="bad"), AT)
+    assert entry == {**EARLIER, "last_error": error.to_state(AT), "fingerprint": "bad"}
+
+
+def test_a_transient_error_keeps_the_earlier_fingerprint_so_it_is_retried():
+    error = RecordError("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access")
+    entry = new_entry(participant(result="failed", error=error, fingerprint=None), AT)
+    assert entry["fingerprint"] == "old" and entry["last_error"]["code"] == "UNABLE_TO_LOCK_ROW"
+
+
+def test_left_for_next_run_keeps_its_state_plus_ids_already_established():
+    assert new_entry(participant(), AT) == EARLIER
+    entry = new_entry(participant(sobject="Lead", person_id="00QNEW"), AT)
+    assert entry == {**EARLIER, "lead_id": "00QNEW", "contact_id": None}
