@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from sandbox.csv_import import CsvFileError, guest_from_row, import_participants, salesforce_id
+from sandbox.csv_import import CsvFileError, guest_from_row, import_participants, read_csv_text, salesforce_id
 from sandbox.seed import generate
 
 
@@ -85,3 +85,12 @@ def test_salesforce_ids_get_their_18_character_form(value, expected):
 def test_wrong_salesforce_ids_are_refused(value):
     with pytest.raises(ValueError):
         salesforce_id(value, "003")
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_a_clear_error(tmp_path):
+    exported = tmp_path / "excel.csv"
+    exported.write_bytes("email,last_name\nh@example.org,Hélène\n".encode("cp1252"))
+    with pytest.raises(CsvFileError, match="not UTF-8"):
+        read_csv_text(exported)
+    exported.write_text("email,last_name\nh@example.org,Hélène\n", encoding="utf-8")
+    assert "Hélène" in read_csv_text(exported)

@@ -169,7 +169,7 @@ def cmd_seed(layout: Layout, args) -> None:
 
 
 def cmd_import_csv(layout: Layout, args) -> None:
-    from sandbox.csv_import import CsvFileError, import_participants
+    from sandbox.csv_import import CsvFileError, import_participants, read_csv_text
 
     eventmaker = running_clients(layout)[EVENTMAKER]
     url = f"{eventmaker.url}/api/v1/events/{args.event}/guests.json"
@@ -184,7 +184,7 @@ def cmd_import_csv(layout: Layout, args) -> None:
         return response.json()
 
     try:
-        result = import_participants(Path(args.file).read_text(encoding="utf-8"), create_guest,
+        result = import_participants(read_csv_text(Path(args.file)), create_guest,
                                      default_category_id=args.category)
     except (CsvFileError, OSError) as exc:
         raise CliError(f"{args.file}: {exc}") from None

@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sandbox.salesforce.ids import case_safe_suffix
 
@@ -30,7 +31,7 @@ _SALESFORCE_ID = re.compile(r"[0-9A-Za-z]{15}([0-9A-Za-z]{3})?")
 
 
 class CsvFileError(ValueError):
-    """The file as a whole cannot be imported (no header, no identity column)."""
+    """The file as a whole cannot be imported (not UTF-8, no header, no identity column)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,14 @@ def guest_from_row(row: dict[str, str], default_category_id: str | None) -> dict
     if refs:
         guest["third_party_applications_refs"] = {"salesforce": refs}
     return guest
+
+
+def read_csv_text(path: Path) -> str:
+    """The file's text; ``CsvFileError`` if it is not UTF-8 (e.g. a spreadsheet's Windows-1252 export)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CsvFileError(f"not UTF-8 text (byte {exc.start}): save the CSV as UTF-8") from None
 
 
 def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
