@@ -2,6 +2,10 @@
 
 Counts API calls, reads `Sforce-Limit-Info`, stops at `max_api_usage_percent`, retries transient
 errors with exponential backoff and jitter, and re-authenticates once on INVALID_SESSION_ID.
+
+Retries come in two layers with one policy (`retry_transient`): here each call is retried, except
+a create whose outcome a failure leaves unknown; that error reaches the sink, which re-runs the
+whole batch, re-matching first, so nothing is created twice.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import re
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NoReturn
 
 import backoff
 import requests
@@ -70,17 +74,39 @@ def in_clause_queries(template: str, values: Iterable[str], **fixed: object) -> 
     return [format_soql(template, values=chunk, **fixed) for chunk in chunks(unique, IN_CHUNK)]
 
 
+def retry_transient(max_tries: int, factor: float, **options: object) -> Callable:
+    """The one retry policy: transient SalesforceCallErrors retried, exponential backoff with full jitter."""
+    return backoff.on_exception(
+        backoff.expo,
+        SalesforceCallError,
+        max_tries=max_tries,
+        giveup=lambda e: e.error_class is not ErrorClass.TRANSIENT,
+        jitter=backoff.full_jitter,
+        factor=factor,
+        **options,
+    )
+
+
+def _error_from_body(body: object, status: int | None, fallback: str) -> SalesforceCallError:
+    """Classified error from a REST error body (`[{"errorCode", "message"}]`), else from the HTTP status."""
+    if not (isinstance(body, list) and body and isinstance(body[0], dict)):
+        return SalesforceCallError(f"HTTP_{status}", fallback, status)
+    first = body[0]
+    return SalesforceCallError(str(first.get("errorCode") or f"HTTP_{status}"), str(first.get("message", "")), status)
+
+
 def _call_error(exc: Exception) -> SalesforceCallError:
     """Turn a simple-salesforce / requests exception into a classified error."""
     if isinstance(exc, SalesforceError):
-        content = exc.content
-        if isinstance(content, list) and content and isinstance(content[0], dict):
-            first = content[0]
-            return SalesforceCallError(
-                str(first.get("errorCode") or f"HTTP_{exc.status}"), str(first.get("message", "")), exc.status
-            )
-        return SalesforceCallError(f"HTTP_{exc.status}", f"HTTP {exc.status} from {exc.resource_name}", exc.status)
+        return _error_from_body(exc.content, exc.status, f"HTTP {exc.status} from {exc.resource_name}")
     return SalesforceCallError("CONNECTION_ERROR", type(exc).__name__)
+
+
+def _raise(error: SalesforceCallError) -> NoReturn:
+    """Raise the error, as a budget stop when the org refuses for its API limit."""
+    if error.error_class is ErrorClass.BUDGET:
+        raise BudgetExceeded(f"Salesforce refused the call: {error.code}: {error.message}")
+    raise error
 
 
 class SalesforceClient:
@@ -131,24 +157,12 @@ class SalesforceClient:
         try:
             return fn()
         except (SalesforceError, requests.RequestException) as exc:
-            error = _call_error(exc)
-        if error.error_class is ErrorClass.BUDGET:
-            raise BudgetExceeded(f"Salesforce refused the call: {error.code}: {error.message}")
-        raise error
+            _raise(_call_error(exc))
 
     def call(self, fn: Callable[[Salesforce], object], *, retry: bool = True) -> object:
         """Run `fn(sf)`: transient errors retried with backoff + jitter, one re-login on an expired session."""
-        tries = self.max_tries if retry else 1
 
-        @backoff.on_exception(
-            backoff.expo,
-            SalesforceCallError,
-            max_tries=tries,
-            giveup=lambda e: e.error_class is not ErrorClass.TRANSIENT,
-            jitter=backoff.full_jitter,
-            factor=self.backoff_base_seconds,
-            logger=None,
-        )
+        @retry_transient(self.max_tries if retry else 1, self.backoff_base_seconds, logger=None)
         def attempt() -> object:
             return self._once(lambda: fn(self.sf))
 
@@ -190,15 +204,9 @@ class SalesforceClient:
         return f"/services/data/v{self.sf.sf_version}/query?q={urllib.parse.quote(soql)}"
 
     def _records_of(self, sub: dict) -> list[dict]:
-        body = sub.get("body")
-        if sub.get("httpStatusCode", 200) >= 300:
-            first = body[0] if isinstance(body, list) and body else {}
-            error = SalesforceCallError(
-                str(first.get("errorCode", f"HTTP_{sub.get('httpStatusCode')}")), str(first.get("message", "")), sub.get("httpStatusCode")
-            )
-            if error.error_class is ErrorClass.BUDGET:
-                raise BudgetExceeded(f"Salesforce refused the call: {error.code}: {error.message}")
-            raise error
+        body, status = sub.get("body"), sub.get("httpStatusCode", 200)
+        if status >= 300:
+            _raise(_error_from_body(body, status, f"HTTP {status} from a Composite query"))
         records = list(body["records"])
         next_url = body.get("nextRecordsUrl")
         while next_url:
@@ -220,11 +228,15 @@ class SalesforceClient:
         alone, with backoff. Pass retry=False for creates whose outcome is unknown after a failed
         call: the caller re-matches instead of re-sending blindly.
         """
+        return self._retry_transient_records(method, records, self._send_collections(method, records, retry=retry))
+
+    def _send_collections(self, method: str, records: list[dict], *, retry: bool = True) -> list[dict]:
+        """One sObject Collections call per 200 records; per-record results in input order."""
         results: list[dict] = []
         for chunk in chunks(records, COLLECTION_LIMIT):
             body = {"allOrNone": False, "records": chunk}
             results.extend(self.call(lambda sf, b=body: sf.restful("composite/sobjects", method=method, json=b), retry=retry))
-        return self._retry_transient_records(method, records, results)
+        return results
 
     def _retry_transient_records(self, method: str, records: list[dict], results: list[dict]) -> list[dict]:
         for attempt in range(1, self.max_tries):
@@ -234,10 +246,7 @@ class SalesforceClient:
             delay = backoff.full_jitter(self.backoff_base_seconds * 2**attempt)
             logger.info("Retrying %d record(s) after a transient error (attempt %d).", len(pending), attempt + 1)
             time.sleep(delay)
-            retried = []
-            for chunk in chunks([records[i] for i in pending], COLLECTION_LIMIT):
-                body = {"allOrNone": False, "records": chunk}
-                retried.extend(self.call(lambda sf, b=body: sf.restful("composite/sobjects", method=method, json=b)))
+            retried = self._send_collections(method, [records[i] for i in pending])
             for i, result in zip(pending, retried):
                 results[i] = result
         return results

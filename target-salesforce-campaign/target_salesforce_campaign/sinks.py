@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import backoff
 from singer_sdk.sinks import BatchSink, RecordSink
 
 from target_salesforce_campaign.batch import Participant, now_iso
 from target_salesforce_campaign.connection import RunContext
-from target_salesforce_campaign.errors import BudgetExceeded, ErrorClass, SalesforceCallError, WritebackFailed
+from target_salesforce_campaign.errors import BudgetExceeded, WritebackFailed
+from target_salesforce_campaign.salesforce_client import retry_transient
 from target_salesforce_campaign.writeback import Writeback, needs_writeback, new_entry, with_entry
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 GUESTS_STREAM = "guests"
 MAX_BATCH_ATTEMPTS = 4
+BATCH_BACKOFF_SECONDS = 1.0  # first wait before re-running a batch, doubled each time (full jitter)
 
 
 class IgnoredStreamSink(RecordSink):
@@ -51,15 +52,12 @@ class GuestsSink(BatchSink):
         self._finish(run, participants, budget_stop=False)
 
     def _run_with_retries(self, run: RunContext, participants: list[Participant]) -> None:
-        """Transient failures re-run the whole batch: it re-matches, so nothing is created twice."""
+        """The batch layer of `retry_transient`: a transient error the client did not retry (a create call)
+        re-runs the whole batch; it re-matches first, so nothing is created twice."""
 
-        @backoff.on_exception(
-            backoff.expo,
-            SalesforceCallError,
-            max_tries=MAX_BATCH_ATTEMPTS,
-            giveup=lambda e: e.error_class is not ErrorClass.TRANSIENT,
-            jitter=backoff.full_jitter,
-            factor=1.0,
+        @retry_transient(
+            MAX_BATCH_ATTEMPTS,
+            BATCH_BACKOFF_SECONDS,
             on_backoff=lambda d: self.logger.warning("Transient Salesforce error, re-running the batch: %s", d["exception"]),
         )
         def attempt() -> None:

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from target_salesforce_campaign.errors import BudgetExceeded, SalesforceCallError
+from target_salesforce_campaign.errors import BudgetExceeded, ErrorClass, SalesforceCallError
 from target_salesforce_campaign.salesforce_client import SalesforceClient
 from simple_salesforce import Salesforce
 
@@ -88,3 +88,26 @@ def test_collections_are_split_by_200(requests_mock):
     results = make_client([]).save("POST", [{"i": str(i)} for i in range(450)])
     assert [r["id"] for r in results] == [str(i) for i in range(450)]
     assert [len(h.json()["records"]) for h in requests_mock.request_history] == [200, 200, 50]
+
+
+COMPOSITE = "https://sf.test/services/data/v59.0/composite"
+TWO_QUERIES = ["SELECT Id FROM Contact WHERE Email IN ('a@x.io')", "SELECT Id FROM Lead WHERE Email IN ('a@x.io')"]
+
+
+def composite_reply(status, body):
+    return {"compositeResponse": [{"httpStatusCode": 200, "body": OK, "referenceId": "q0"},
+                                  {"httpStatusCode": status, "body": body, "referenceId": "q1"}]}
+
+
+def test_a_refused_composite_subquery_is_a_budget_stop(requests_mock):
+    body = [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}]
+    requests_mock.post(COMPOSITE, json=composite_reply(403, body))
+    with pytest.raises(BudgetExceeded, match="REQUEST_LIMIT_EXCEEDED"):
+        make_client([]).query_many(TWO_QUERIES)
+
+
+def test_a_failed_composite_subquery_without_error_body_is_classified_by_status(requests_mock):
+    requests_mock.post(COMPOSITE, json=composite_reply(503, None))
+    with pytest.raises(SalesforceCallError) as failure:
+        make_client([]).query_many(TWO_QUERIES)
+    assert failure.value.code == "HTTP_503" and failure.value.error_class is ErrorClass.TRANSIENT
