@@ -20,16 +20,19 @@ PERSON_OBJECTS = ("Contact", "Lead")
 
 
 def settings_from_config(config: dict) -> Settings:
-    """Batch settings with the documented defaults."""
+    """Batch settings from the config as the SDK validated it (schema defaults already filled in).
+
+    `status_mapping` is merged over the default mapping; an empty `field_mapping` means the default one.
+    """
     return Settings(
         campaign_id=config["campaign_id"],
-        match_mode=config.get("match_mode", "contacts_then_leads"),
-        create_as=config.get("create_as", "Lead"),
-        uniqueness_key=config.get("uniqueness_key", "Email"),
-        field_mapping=config.get("field_mapping") or mapping.DEFAULT_FIELD_MAPPING,
-        status_mapping={**mapping.DEFAULT_STATUS_MAPPING, **(config.get("status_mapping") or {})},
-        lead_company_fallback=config.get("lead_company_fallback", "[not provided]"),
-        force_resend=bool(config.get("force_resend", False)),
+        match_mode=config["match_mode"],
+        create_as=config["create_as"],
+        uniqueness_key=config["uniqueness_key"],
+        field_mapping=config["field_mapping"] or mapping.DEFAULT_FIELD_MAPPING,
+        status_mapping={**mapping.DEFAULT_STATUS_MAPPING, **config["status_mapping"]},
+        lead_company_fallback=config["lead_company_fallback"],
+        force_resend=config["force_resend"],
     )
 
 
@@ -92,7 +95,7 @@ def open_run(config: dict) -> RunContext:
         client = SalesforceClient(
             lambda s: auth.connect(config, s),
             session,
-            max_api_usage_percent=float(config.get("max_api_usage_percent", 90)),
+            max_api_usage_percent=float(config["max_api_usage_percent"]),
             can_reauthenticate=auth.can_reauthenticate(config),
         )
         statuses = {

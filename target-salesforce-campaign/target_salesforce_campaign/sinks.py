@@ -37,7 +37,7 @@ class GuestsSink(BatchSink):
     @property
     def max_size(self) -> int:
         """Batch size (≤ 200, one sObject Collections call)."""
-        return int(self.config.get("batch_size", 200))
+        return int(self.config["batch_size"])
 
     def process_batch(self, context: dict) -> None:
         """Sync one batch; on a budget stop write back what was done, then stop the run."""

@@ -6,6 +6,7 @@ from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 from singer_sdk.target_base import Target
 
+from target_salesforce_campaign.auth import DEFAULT_REQUEST_TIMEOUT
 from target_salesforce_campaign.connection import RunContext, open_run
 from target_salesforce_campaign.mapping import DEFAULT_FIELD_MAPPING, DEFAULT_STATUS_MAPPING
 from target_salesforce_campaign.sinks import GUESTS_STREAM, GuestsSink, IgnoredStreamSink
@@ -40,7 +41,7 @@ class TargetSalesforceCampaign(Target):
         th.Property(
             "request_timeout",
             th.NumberType(minimum=1),
-            default=60,
+            default=DEFAULT_REQUEST_TIMEOUT,
             description="Seconds to wait for each Salesforce or Eventmaker response before the call is retried as a "
             "transient error (a hung server cannot stall the run).",
         ),
