@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from sync_monitor.filters import env_prefix  # Meltano's settings prefix, as the utility uses it
+
 PROJECT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MELTANO = str(BIN / "meltano")
@@ -31,10 +33,6 @@ TAPS = ("tap-eventmaker", "tap-eventmaker--resend", "tap-eventmaker--dry-run", "
 TARGETS = ("target-salesforce-campaign", "target-salesforce-campaign--resend", "target-salesforce-campaign--dry-run")
 MAIN_STATE_ID = "sandbox:tap-eventmaker-to-target-salesforce-campaign"
 OUTCOME = re.compile(r"\b(created|updated|unchanged|failed|skipped|left for next run) (\d+)")
-
-
-def env_prefix(plugin: str) -> str:
-    return plugin.upper().replace("-", "_")
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ import pytest
 import requests
 
 from sandbox.common.faults import Fault
+from sync_monitor.filters import env_prefix
 
 SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) /services/data/")
 EVENTMAKER_WRITE = re.compile(r"^PUT /api/v1/events/[^/]+/guests/")
@@ -376,11 +377,6 @@ PLUGIN_DIRS = ("extractors", "loaders", "utilities")
 # Inherited plugin copies (meltano.yml) read only their own environment prefix, e.g. TAP_EVENTMAKER__EXPORT_.
 TAPS = ("tap-eventmaker", "tap-eventmaker--resend", "tap-eventmaker--dry-run", "tap-eventmaker--export")
 TARGETS = ("target-salesforce-campaign", "target-salesforce-campaign--resend", "target-salesforce-campaign--dry-run")
-
-
-def env_prefix(plugin: str) -> str:
-    """Meltano's environment variable prefix of a plugin's settings."""
-    return plugin.upper().replace("-", "_")
 
 
 class MeltanoProject:
