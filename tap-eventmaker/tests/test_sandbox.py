@@ -113,12 +113,16 @@ def test_403_for_a_wrong_token(seeded, run_tap):
         run_tap(config(seeded, auth_token="wrong-token"))
 
 
-def test_500_html_and_a_slow_response_are_retried(seeded, run_tap):
+def test_500_html_and_a_slow_response_are_retried(seeded, run_tap, caplog):
     seeded.inject_fault(GUESTS_PATH, count=1, status=500, body={"error": "boom"})
     seeded.inject_fault(GUESTS_PATH, count=1, status=502, body="<html><title>Bad Gateway</title></html>", content_type="text/html")
     seeded.inject_fault(GUESTS_PATH, count=1, kind="delay", delay_ms=2500)
     output = run_tap(config(seeded, request_timeout=1))
     assert len(output.records("guests")) == 1234
+    statuses = [r["status"] for r in guest_requests(seeded)]
+    assert statuses.count(500) == statuses.count(502) == 1  # both faults reached the tap
+    # Each of the three faults, the timed-out request included (the sandbox logs no abandoned request), cost one retry.
+    assert sum("Backing off" in r.getMessage() for r in caplog.records) == 3
 
 
 def test_debug_logs_of_a_real_http_run_never_show_the_token(seeded, run_tap, caplog):
