@@ -1,5 +1,7 @@
 """Unit tests of the pure rules: classification, mapping, validation, matching, membership, fingerprints."""
 
+import dataclasses
+
 import pytest
 
 from target_salesforce_campaign.errors import ErrorClass, RecordError, classify, error_from_save_result
@@ -213,3 +215,21 @@ def test_left_for_next_run_keeps_its_state_plus_ids_already_established():
     assert new_entry(participant(), AT) == EARLIER
     entry = new_entry(participant(sobject="Lead", person_id="00QNEW"), AT)
     assert entry == {**EARLIER, "lead_id": "00QNEW", "contact_id": None}
+
+
+def test_configuration_errors_name_what_to_fix_all_at_once():
+    from target_salesforce_campaign.batch import Settings
+    from target_salesforce_campaign.connection import check_configuration
+    from target_salesforce_campaign.errors import ConfigError
+
+    settings = Settings("701X", "contacts_then_leads", "Lead", "Email", {**DEFAULT_FIELD_MAPPING, "uid": "Eventmaker_Uid__c"},
+                        {**DEFAULT_STATUS_MAPPING, "registered": "Signed up"}, "[not provided]")
+    fields = {"Contact": CONTACT_FIELDS, "Lead": CONTACT_FIELDS | {"Company"}}
+    statuses = set(DEFAULT_STATUS_MAPPING.values())
+    check_configuration(settings, statuses | {"Signed up"}, {**fields, "Contact": CONTACT_FIELDS | {"Eventmaker_Uid__c"}}, {"Email"})
+    with pytest.raises(ConfigError) as failure:
+        check_configuration(settings, statuses, fields, {"Email"})
+    assert "['Signed up']" in str(failure.value) and "['Eventmaker_Uid__c']" in str(failure.value)
+    with pytest.raises(ConfigError, match="uniqueness_key 'Phone2' is not a filterable field"):
+        check_configuration(dataclasses.replace(settings, uniqueness_key="Phone2"), statuses | {"Signed up"},
+                            {**fields, "Lead": fields["Lead"] | {"Eventmaker_Uid__c"}}, {"Email"})
