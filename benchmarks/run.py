@@ -34,6 +34,8 @@ from pathlib import Path
 import psutil
 import requests
 
+from sandbox.meltano_project import StandIns, isolated_env
+
 PROJECT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 VENV_BIN = PROJECT / ".venv" / "bin"
@@ -45,7 +47,6 @@ SALESFORCE_API = re.compile(r"^\w+ /services/data/")
 SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) /services/data/[^/]+/(composite/sobjects|sobjects/)")
 EVENTMAKER_WRITE = re.compile(r"^(PUT|POST|DELETE) ")
 TARGET_PROCESS = "target-salesforce-campaign"
-PLUGIN_DIRS = ("extractors", "loaders", "utilities")
 EVENTS = 4
 
 
@@ -219,40 +220,10 @@ class Sandboxes:
 # --------------------------------------------------------------------------- runs
 
 
-def private_system_dir(work: Path) -> Path:
-    """A Meltano system dir of our own: the installed plugin venvs linked in, its own run/ and DB.
-
-    Meltano writes each run's catalog and config under `<system dir>/run/<plugin>/`, shared by every
-    run of the plugin in the project (meltano#8763): a test suite running meanwhile in this checkout
-    would overwrite our catalog mid-run ("Invalid catalog").
-    """
-    system_dir = work / "meltano-sys"
-    system_dir.mkdir(exist_ok=True)
-    for kind in PLUGIN_DIRS:
-        link = system_dir / kind
-        if (PROJECT / ".meltano" / kind).is_dir() and not link.exists():
-            link.symlink_to(PROJECT / ".meltano" / kind, target_is_directory=True)
-    return system_dir
-
-
 def meltano_env(sandboxes: Sandboxes, work: Path) -> dict:
-    """The sandbox environment of meltano.yml, pointed at these servers, with private state, DB and run dir."""
-    env = {
-        **os.environ,
-        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
-        "XDG_STATE_HOME": str(work / "user-state"),
-        "MELTANO_ENVIRONMENT": "sandbox",
-        "MELTANO_SYS_DIR_ROOT": str(private_system_dir(work)),
-        "MELTANO_STATE_BACKEND_URI": f"file://{work}/state",
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-        "TAP_EVENTMAKER_API_URL": sandboxes.eventmaker_url,
-        "TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL": sandboxes.salesforce_url,
-        "TARGET_SALESFORCE_CAMPAIGN_CA_BUNDLE": str(sandboxes.tls.ca_pem),
-        "TARGET_SALESFORCE_CAMPAIGN_EVENTMAKER_API_URL": sandboxes.eventmaker_url,
-    }
-    env.pop("MELTANO_DATABASE_URI", None)  # the system DB then lives in the private system dir
-    return env
+    """The sandbox environment of meltano.yml on these servers, isolated under `work`."""
+    stand_ins = StandIns(sandboxes.eventmaker_url, sandboxes.salesforce_url, sandboxes.tls.ca_pem)
+    return isolated_env(PROJECT, work, stand_ins)
 
 
 def run_sync(sandboxes: Sandboxes, work: Path, scenario: str, participants: int, latency_ms: int,

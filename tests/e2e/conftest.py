@@ -22,15 +22,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from sync_monitor.filters import env_prefix  # Meltano's settings prefix, as the utility uses it
+from sandbox.meltano_project import PLUGIN_DIRS, StandIns, WorkDir, isolated_env
 
 PROJECT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MELTANO = str(BIN / "meltano")
 SANDBOX = str(BIN / "sandbox")
-PLUGIN_DIRS = ("extractors", "loaders", "utilities")
-TAPS = ("tap-eventmaker", "tap-eventmaker--resend", "tap-eventmaker--dry-run", "tap-eventmaker--export")
-TARGETS = ("target-salesforce-campaign", "target-salesforce-campaign--resend", "target-salesforce-campaign--dry-run")
 MAIN_STATE_ID = "sandbox:tap-eventmaker-to-target-salesforce-campaign"
 OUTCOME = re.compile(r"\b(created|updated|unchanged|failed|skipped|left for next run) (\d+)")
 
@@ -118,6 +115,7 @@ class Project:
     env: dict
     state_dir: Path
     output_dir: Path
+    database: Path
 
     def meltano(self, *args: str, timeout: int = 180, env: dict | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([MELTANO, *args], cwd=PROJECT, env={**self.env, **(env or {})},
@@ -130,10 +128,9 @@ class Project:
 
     def run_states(self, state_id: str) -> list[str]:
         """The `state` column of this state id's rows in the system database, oldest first."""
-        database = Path(self.env["MELTANO_SYS_DIR_ROOT"]) / "meltano.db"
-        if not database.exists():
+        if not self.database.exists():
             return []
-        with sqlite3.connect(database) as connection:
+        with sqlite3.connect(self.database) as connection:
             try:
                 rows = connection.execute("SELECT state FROM runs WHERE job_name = ? ORDER BY id", (state_id,))
                 return [state for (state,) in rows]
@@ -163,28 +160,9 @@ class Project:
 
 @pytest.fixture
 def project(tmp_path, sandbox, installed_plugins) -> Project:
-    system_dir = tmp_path / "meltano-sys"
-    system_dir.mkdir()
-    for name in PLUGIN_DIRS:
-        (system_dir / name).symlink_to(installed_plugins / name, target_is_directory=True)
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MELTANO_SYS_DIR_ROOT": str(system_dir),
-        "MELTANO_STATE_BACKEND_URI": f"file://{tmp_path / 'state'}",
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
-    }
-    env.pop("MELTANO_DATABASE_URI", None)
-    env.pop("MELTANO_ENVIRONMENT", None)
-    for tap in TAPS:
-        env[f"{env_prefix(tap)}_API_URL"] = sandbox.eventmaker_url
-    for target in TARGETS:
-        prefix = env_prefix(target)
-        env.update({f"{prefix}_LOGIN_URL": sandbox.salesforce_url, f"{prefix}_CA_BUNDLE": sandbox.ca_bundle,
-                    f"{prefix}_EVENTMAKER_API_URL": sandbox.eventmaker_url})
-    return Project(env, tmp_path / "state", tmp_path / "output")
+    stand_ins = StandIns(sandbox.eventmaker_url, sandbox.salesforce_url, sandbox.ca_bundle)
+    files = WorkDir(tmp_path)
+    return Project(isolated_env(PROJECT, tmp_path, stand_ins), files.state_dir, files.output_dir, files.database)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import pytest
 import requests
 
 from sandbox.common.faults import Fault
-from sync_monitor.filters import env_prefix
+from sandbox.meltano_project import StandIns, WorkDir, isolated_env
 
 SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) /services/data/")
 EVENTMAKER_WRITE = re.compile(r"^PUT /api/v1/events/[^/]+/guests/")
@@ -373,65 +373,22 @@ def assert_converged(pipeline: Pipeline) -> None:
 
 PROJECT = Path(__file__).resolve().parents[2]
 MAIN_STATE_ID = "sandbox:tap-eventmaker-to-target-salesforce-campaign"
-PLUGIN_DIRS = ("extractors", "loaders", "utilities")
-# Inherited plugin copies (meltano.yml) read only their own environment prefix, e.g. TAP_EVENTMAKER__EXPORT_.
-TAPS = ("tap-eventmaker", "tap-eventmaker--resend", "tap-eventmaker--dry-run", "tap-eventmaker--export")
-TARGETS = ("target-salesforce-campaign", "target-salesforce-campaign--resend", "target-salesforce-campaign--dry-run")
 
 
 class MeltanoProject:
-    """The project's own `meltano` on the sandbox fixtures, isolated under `work`: its own system
-    directory (run files, catalog; plugin virtualenvs linked from the project's `.meltano/`), system
-    database, state backend, log directory (XDG_STATE_HOME) and export directory.
-
-    A shared `.meltano/run/` would let concurrent runs (other suites, benchmarks) overwrite each
-    other's catalog and config files mid-run.
-    """
+    """The project's own `meltano` on the sandbox fixtures, isolated under `work` (its own system
+    directory, database, state backend, logs and export directory: `sandbox.meltano_project`)."""
 
     def __init__(self, eventmaker, salesforce, work: Path, **settings: str) -> None:
         self.eventmaker, self.salesforce, self.work = eventmaker, salesforce, work
-        self.system_dir = work / "meltano-sys"
-        self.system_dir.mkdir(exist_ok=True)
-        for name in PLUGIN_DIRS:
-            link = self.system_dir / name
-            if (PROJECT / ".meltano" / name).is_dir() and not link.exists():
-                link.symlink_to(PROJECT / ".meltano" / name, target_is_directory=True)
+        self.stand_ins = StandIns(eventmaker.url, salesforce.url, salesforce.ca_bundle,
+                                  eventmaker_auth_token=eventmaker.auth_token,
+                                  salesforce_credentials=salesforce.credentials, campaign_id=salesforce.campaign_id)
         self.settings = {"TARGET_SALESFORCE_CAMPAIGN_BATCH_SIZE": "10", "TAP_EVENTMAKER_PAGE_SIZE": "10", **settings}
-
-    def plugin_settings(self) -> dict:
-        """Sandbox URLs and credentials for the main plugins and every inherited copy."""
-        env = {}
-        for tap in TAPS:
-            prefix = env_prefix(tap)
-            env.update({f"{prefix}_API_URL": self.eventmaker.url, f"{prefix}_AUTH_TOKEN": self.eventmaker.auth_token})
-        for target in TARGETS:
-            prefix = env_prefix(target)
-            env.update({
-                f"{prefix}_LOGIN_URL": self.salesforce.url,
-                f"{prefix}_CA_BUNDLE": str(self.salesforce.ca_bundle),
-                f"{prefix}_CAMPAIGN_ID": self.salesforce.campaign_id,
-                f"{prefix}_EVENTMAKER_API_URL": self.eventmaker.url,
-                f"{prefix}_EVENTMAKER_AUTH_TOKEN": self.eventmaker.auth_token,
-            })
-        return env
 
     @property
     def env(self) -> dict:
-        venv_bin = PROJECT / ".venv" / "bin"
-        return {
-            **os.environ,
-            "PATH": f"{venv_bin}:{os.environ['PATH']}",
-            "XDG_STATE_HOME": str(self.work / "xdg-state"),
-            "MELTANO_SYS_DIR_ROOT": str(self.system_dir),
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "MELTANO_STATE_BACKEND_URI": f"file://{self.work}/state",
-            "MELTANO_DATABASE_URI": f"sqlite:///{self.work}/meltano.db",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-            **self.plugin_settings(),
-            "TARGET_CSV_OUTPUT_PATH": str(self.work / "output"),
-            **self.settings,
-        }
+        return {**isolated_env(PROJECT, self.work, self.stand_ins), **self.settings}
 
     def start(self, *args: str) -> subprocess.Popen:
         """`meltano <args>` in its own process group (so SIGKILL reaches tap and target too)."""
@@ -450,7 +407,7 @@ class MeltanoProject:
     @property
     def state(self) -> dict:
         """The main pipeline's bookmarks as the state backend holds them ({} before any)."""
-        path = self.work / "state" / MAIN_STATE_ID / "state.json"
+        path = WorkDir(self.work).state_dir / MAIN_STATE_ID / "state.json"
         if not path.exists():
             return {}
         stored = json.loads(path.read_text())
