@@ -15,13 +15,30 @@ from tap_eventmaker import sync_state
 SYNC_STATUS_VALUES = (sync_state.SYNCED, sync_state.ERROR, sync_state.NEVER)
 
 
+def parse_sync_status(value: str | t.Sequence[str] | None) -> tuple[str, ...]:
+    """The ``sync_status`` setting as the statuses that must all apply; a string is one status.
+
+    Raises:
+        ValueError: ``never`` is listed with another status (``never`` means neither applies).
+    """
+    statuses = (value,) if isinstance(value, str) else tuple(value or ())
+    statuses = tuple(dict.fromkeys(status for status in statuses if status))
+    if sync_state.NEVER in statuses and len(statuses) > 1:
+        others = ", ".join(status for status in statuses if status != sync_state.NEVER)
+        raise ValueError(
+            f"sync_status: 'never' (neither synced nor error) cannot be combined with {others}; "
+            "list 'never' alone"
+        )
+    return statuses
+
+
 @dataclasses.dataclass(frozen=True)
 class ParticipantSelection:
     """Participant filters from the tap config; all that are set must match (AND)."""
 
     uids: tuple[str, ...] = ()
     search: str | None = None
-    sync_status: str | None = None
+    sync_status: tuple[str, ...] = ()  # every listed status must apply
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> ParticipantSelection:
@@ -30,7 +47,7 @@ class ParticipantSelection:
         return cls(
             uids=uids,
             search=config.get("search") or None,
-            sync_status=config.get("sync_status") or None,
+            sync_status=parse_sync_status(config.get("sync_status")),
         )
 
     @property
@@ -55,7 +72,7 @@ class ParticipantSelection:
             return False
         if self.sync_status:
             statuses = guest.get("salesforce_sync_status") or []
-            if self.sync_status == sync_state.NEVER:
+            if self.sync_status == (sync_state.NEVER,):
                 return not statuses
-            return self.sync_status in statuses
+            return all(status in statuses for status in self.sync_status)
         return True

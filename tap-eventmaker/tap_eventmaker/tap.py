@@ -6,6 +6,7 @@ import typing as t
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_eventmaker import streams
@@ -15,12 +16,13 @@ from tap_eventmaker.client import (
     DEFAULT_RETRY_BACKOFF_SECONDS,
     MAX_PAGE_SIZE,
 )
-from tap_eventmaker.selection import SYNC_STATUS_VALUES
+from tap_eventmaker.selection import SYNC_STATUS_VALUES, ParticipantSelection
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 STREAM_TYPES = (streams.EventsStream, streams.GuestCategoriesStream, streams.GuestsStream)
+SYNC_STATUS = th.StringType(allowed_values=list(SYNC_STATUS_VALUES))
 
 
 class TapEventmaker(Tap):
@@ -95,12 +97,12 @@ class TapEventmaker(Tap):
         ),
         th.Property(
             "sync_status",
-            th.StringType,
-            allowed_values=list(SYNC_STATUS_VALUES),
+            th.OneOf(SYNC_STATUS, th.ArrayType(SYNC_STATUS)),
             description=(
-                "Read only participants whose Salesforce sync status is synced (at least once), "
-                "error (last sync failed) or never (neither); evaluated by the tap. "
-                "Makes the run a filtered run."
+                "Read only participants with this Salesforce sync status, or with every status "
+                "of a list: synced (at least once), error (last sync failed), never (neither, "
+                "so alone). ['synced', 'error'] = synced before and failed since. Evaluated by "
+                "the tap; makes the run a filtered run."
             ),
         ),
         th.Property(
@@ -122,6 +124,19 @@ class TapEventmaker(Tap):
             description="Wait before the first retry; doubled for each further retry (with jitter).",
         ),
     ).to_dict()
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Check the settings against the schema, then the selection rules it cannot state.
+
+        A selection that cannot be built fails even with validation off: no stream could be built.
+        """
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if not errors:
+            try:
+                ParticipantSelection.from_config(self.config)
+            except ValueError as error:
+                raise ConfigValidationError("Config validation failed", errors=[str(error)]) from error
+        return errors
 
     def discover_streams(self) -> list[Stream]:
         """Return one instance of each stream."""

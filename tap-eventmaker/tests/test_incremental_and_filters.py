@@ -6,6 +6,9 @@ import copy
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_eventmaker.tap import TapEventmaker
 
 API = "https://eventmaker.test"
 TOKEN = "s3cret-token"
@@ -90,6 +93,9 @@ def test_bookmark_stays_when_nothing_changed(api, run_tap):
         ("error", ["old-error", "new-both"]),
         ("synced", ["old-synced", "new-both"]),
         ("never", ["at-bookmark", "new-never"]),
+        (["synced", "error"], ["new-both"]),  # synced before and failed since
+        (["error"], ["old-error", "new-both"]),
+        (["never"], ["at-bookmark", "new-never"]),
     ],
 )
 def test_sync_status_runs_read_in_full_and_leave_the_bookmark_they_were_given(api, run_tap, sync_status, expected):
@@ -97,6 +103,21 @@ def test_sync_status_runs_read_in_full_and_leave_the_bookmark_they_were_given(ap
     assert uids(output) == expected
     assert "updated_since" not in guest_queries(api)[0]
     assert output.bookmark(EVENT) == STATE["bookmarks"]["guests"]["partitions"][0]
+
+
+@pytest.mark.parametrize(
+    ("sync_status", "error"),
+    [
+        (["never", "error"], "'never' (neither synced nor error) cannot be combined with error"),
+        (["synced", "broken"], "is not valid under any of the given schemas in config['sync_status']"),
+        ("sometimes", "is not valid under any of the given schemas in config['sync_status']"),
+    ],
+)
+def test_a_sync_status_the_tap_cannot_apply_is_a_config_error_before_any_request(api, sync_status, error):
+    with pytest.raises(ConfigValidationError) as raised:
+        TapEventmaker(config=config(sync_status=sync_status))
+    assert any(error in message for message in raised.value.errors), raised.value.errors
+    assert api.request_history == []
 
 
 def test_participant_uids_make_one_uid_request_each_and_keep_only_those(api, run_tap):

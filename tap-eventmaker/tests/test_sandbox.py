@@ -94,6 +94,7 @@ def test_filters_by_uid_search_and_sync_status(seeded, run_tap):
     already_synced = {g["_id"] for g in guests if g["event_id"] == event_id and (g.get("third_party_applications_refs") or {}).get("salesforce", {}).get("last_synced_at")}
     assert ids(sync_status="error") == {failed["_id"], both["_id"]}
     assert ids(sync_status="synced") == {synced["_id"], both["_id"]} | already_synced
+    assert ids(sync_status=["synced", "error"]) == {both["_id"]}
     seeded.clear_requests()
     assert ids(participant_uids=[synced["uid"], failed["uid"]]) == {synced["_id"], failed["_id"]}
     assert len(guest_requests(seeded)) == 2

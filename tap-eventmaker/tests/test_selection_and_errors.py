@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tap_eventmaker import errors
-from tap_eventmaker.selection import ParticipantSelection
+from tap_eventmaker.selection import ParticipantSelection, parse_sync_status
 
 
 def test_no_filter_means_the_main_pipeline():
@@ -33,11 +33,42 @@ def test_one_listing_per_uid_deduplicated_and_combined_with_search():
         ("never", [], True),
         ("never", ["error"], False),
         ("synced", [], False),
+        (["synced", "error"], ["synced", "error"], True),
+        (["error", "synced"], ["synced", "error"], True),
+        (["synced", "error"], ["synced"], False),
+        (["synced", "error"], ["error"], False),
+        (["synced", "error"], [], False),
+        (["error"], ["synced", "error"], True),
+        (["never"], [], True),
+        (["never"], ["synced"], False),
     ],
 )
-def test_sync_status_filters_are_not_exclusive(wanted, statuses, matches):
-    selection = ParticipantSelection(sync_status=wanted)
+def test_sync_status_filters_are_not_exclusive_and_a_list_needs_all(wanted, statuses, matches):
+    selection = ParticipantSelection.from_config({"sync_status": wanted})
+    assert selection.is_filtered
     assert selection.matches({"salesforce_sync_status": statuses}) is matches
+
+
+@pytest.mark.parametrize(
+    ("setting", "statuses"),
+    [
+        ("error", ("error",)),
+        (["synced", "error", "synced"], ("synced", "error")),
+        (["never"], ("never",)),
+        ([], ()),
+        ("", ()),
+        (None, ()),
+    ],
+)
+def test_sync_status_setting_is_one_status_or_a_list_of_them(setting, statuses):
+    assert parse_sync_status(setting) == statuses
+    assert ParticipantSelection.from_config({"sync_status": setting}).is_filtered is bool(statuses)
+
+
+@pytest.mark.parametrize("setting", [["never", "error"], ["synced", "never"], ["never", "synced", "error"]])
+def test_never_cannot_be_listed_with_another_status(setting):
+    with pytest.raises(ValueError, match="'never' .* cannot be combined with"):
+        parse_sync_status(setting)
 
 
 def test_uids_are_checked_again_locally():
