@@ -92,7 +92,7 @@ def cmd_participants(args) -> int:
     selection = _filter_from(args)
     meltano = Meltano.from_env()
     records = meltano.read_records("tap-eventmaker", selection.tap_env("tap-eventmaker"), "guests")
-    rows = [participant_row(record) for record in records if selection.matches(record)]
+    rows = [participant_row(record) for record in records]
     print(render(rows, TABLE_COLUMNS if args.format == "table" else COLUMNS, args.format))
     if args.format == "table":
         counts = status_counts(rows)

@@ -36,9 +36,8 @@ class ParticipantFilter:
     def tap_env(self, extractor: str) -> dict[str, str]:
         """Environment variables that pass this filter to `extractor` as its settings.
 
-        The tap filters on one `sync_status`; a combination (synced *and* error) is narrowed with the
-        first and finished by `matches` on the records, which only the participant list can do
-        (`plan_run` refuses a combination for a pipeline run).
+        Every listed sync status goes to the tap as a JSON array (an array setting in Meltano):
+        the tap keeps the participants with all of them.
         """
         prefix = env_prefix(extractor)
         env = {}
@@ -49,15 +48,8 @@ class ParticipantFilter:
         if self.search:
             env[f"{prefix}_SEARCH"] = self.search
         if self.sync_status:
-            env[f"{prefix}_SYNC_STATUS"] = self.sync_status[0]
+            env[f"{prefix}_SYNC_STATUS"] = json.dumps(list(self.sync_status))
         return env
-
-    def matches(self, participant: dict) -> bool:
-        """Whether a tap `guests` record has every sync status this filter asks for."""
-        statuses = participant.get("salesforce_sync_status") or []
-        if self.sync_status == ("never",):
-            return not statuses
-        return all(status in statuses for status in self.sync_status)
 
     def to_json(self) -> dict:
         """The non-empty parts, for run triggers and command output."""

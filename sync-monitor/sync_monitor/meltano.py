@@ -41,15 +41,7 @@ def plan_run(
     action: str | None = None,
     retry_of: str | None = None,
 ) -> PlannedRun:
-    """The `meltano run` arguments and environment for `pipeline` on a participant selection.
-
-    The tap filters on one sync status, so a run cannot select participants in several at once
-    (it would send every participant in the first); `--status error` already covers those synced
-    before and failed since.
-    """
-    if len(participants.sync_status) > 1:
-        raise ValueError("a pipeline run selects one sync status (--status error includes participants "
-                         "synced before and failed since)")
+    """The `meltano run` arguments and environment for `pipeline` on a participant selection."""
     args = ["run"]
     if suffix:
         args += ["--state-id-suffix", suffix]

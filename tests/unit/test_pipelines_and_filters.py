@@ -1,12 +1,18 @@
 """State-id naming, participant filters and the `meltano run` a command starts."""
 
 import json
+import pathlib
 
 import pytest
+import yaml
+from meltano.core.setting_definition import SettingDefinition
 
 from sync_monitor.filters import ParticipantFilter, env_prefix
 from sync_monitor.meltano import parse_trigger, plan_run, singer_records
 from sync_monitor.pipelines import DRY_RUN, EXPORT, RESEND, SYNC, parse_state_id, runs_of
+from tap_eventmaker.selection import ParticipantSelection
+
+MELTANO_YML = pathlib.Path(__file__).parents[2] / "meltano.yml"
 
 
 def test_main_pipeline_keeps_the_contract_state_id_and_others_differ():
@@ -41,21 +47,38 @@ def test_filter_reaches_the_named_plugin_as_its_settings():
         "TAP_EVENTMAKER__RESEND_PARTICIPANT_UIDS": '["u1", "u2"]',
         "TAP_EVENTMAKER__RESEND_EVENT_IDS": '["e1"]',
         "TAP_EVENTMAKER__RESEND_SEARCH": "acme",
-        "TAP_EVENTMAKER__RESEND_SYNC_STATUS": "synced",
+        "TAP_EVENTMAKER__RESEND_SYNC_STATUS": '["synced", "error"]',
     }
     assert ParticipantFilter().tap_env("tap-eventmaker") == {}
     assert env_prefix("target-salesforce-campaign") == "TARGET_SALESFORCE_CAMPAIGN"
 
 
-def test_sync_status_filter_is_an_intersection_of_overlapping_sets():
-    both = {"salesforce_sync_status": ["synced", "error"]}
-    only_error = {"salesforce_sync_status": ["error"]}
-    never = {"salesforce_sync_status": []}
-    synced_and_error = ParticipantFilter(sync_status=("synced", "error"))
-    assert [synced_and_error.matches(p) for p in (both, only_error, never)] == [True, False, False]
-    error = ParticipantFilter(sync_status=("error",))
-    assert [error.matches(p) for p in (both, only_error, never)] == [True, True, False]
-    assert [ParticipantFilter(sync_status=("never",)).matches(p) for p in (both, never)] == [False, True]
+def meltano_sync_status_setting() -> SettingDefinition:
+    """The project's `sync_status` setting of tap-eventmaker, as Meltano reads it from meltano.yml."""
+    project = yaml.safe_load(MELTANO_YML.read_text())
+    tap = next(plugin for plugin in project["plugins"]["extractors"] if plugin["name"] == "tap-eventmaker")
+    return SettingDefinition.parse(next(s for s in tap["settings"] if s["name"] == "sync_status"))
+
+
+@pytest.mark.parametrize(
+    ("statuses", "selected"),
+    [
+        (("synced", "error"), ["both"]),
+        (("error",), ["both", "only_error"]),
+        (("synced",), ["both", "only_synced"]),
+        (("never",), ["never"]),
+    ],
+)
+@pytest.mark.parametrize("pipeline", [RESEND, DRY_RUN, EXPORT])
+def test_every_status_reaches_the_tap_which_keeps_participants_with_all_of_them(pipeline, statuses, selected):
+    # Through Meltano's cast of the env var (meltano.yml's setting kind) into the tap's own selection.
+    planned = plan_run(pipeline, participants=ParticipantFilter(sync_status=statuses))
+    setting = meltano_sync_status_setting().cast_value(planned.env[f"{env_prefix(pipeline.extractor)}_SYNC_STATUS"])
+    assert setting == list(statuses)
+    selection = ParticipantSelection.from_config({"sync_status": setting})
+    participants = {"both": ["synced", "error"], "only_error": ["error"], "only_synced": ["synced"], "never": []}
+    kept = [name for name, status in participants.items() if selection.matches({"salesforce_sync_status": status})]
+    assert kept == selected
 
 
 def test_bad_status_combinations_are_refused():
@@ -71,7 +94,7 @@ def test_resend_run_reads_everyone_selected_and_records_its_filter_for_retries()
 
     assert planned.args == ["run", "--full-refresh", "resend"]
     assert planned.env["MELTANO_RUN_ID"] == planned.run_id
-    assert planned.env["TAP_EVENTMAKER__RESEND_SYNC_STATUS"] == "error"
+    assert planned.env["TAP_EVENTMAKER__RESEND_SYNC_STATUS"] == '["error"]'
     action, recorded = parse_trigger(planned.env["MELTANO_JOB_TRIGGER"])
     assert (action, recorded) == ("resend", selection)
 
@@ -97,10 +120,3 @@ def test_singer_records_picks_one_stream_and_skips_other_lines():
         '{"type": "STATE", "value": {}}',
     ]
     assert list(singer_records(lines, "guests")) == [{"_id": "g"}]
-
-
-@pytest.mark.parametrize("pipeline", [RESEND, DRY_RUN, EXPORT])
-def test_a_pipeline_run_refuses_a_sync_status_combination_the_tap_cannot_apply(pipeline):
-    # The tap gets one status: a resend of "synced and error" would send every synced participant.
-    with pytest.raises(ValueError, match="one sync status"):
-        plan_run(pipeline, participants=ParticipantFilter(sync_status=("synced", "error")))
