@@ -1,7 +1,7 @@
 """One batch of participants: prepare, match, write Contacts/Leads, then CampaignMembers.
 
 Costs per batch of ≤200 new participants: one Composite call for all lookups, one Collections
-create, one Collections create of members. Participants that carry stored IDs have their
+create (an upsert on `external_id_field` when set), one Collections create of members. Participants that carry stored IDs have their
 CampaignMembers looked up in that same Composite call. Unchanged participants cost nothing.
 """
 
@@ -51,6 +51,7 @@ class Settings:
     status_mapping: dict
     lead_company_fallback: str
     force_resend: bool = False
+    external_id_field: str | None = None  # Contact/Lead External ID field holding the participant's _id
 
 
 @dataclass(eq=False)
@@ -107,7 +108,9 @@ class BatchSync:
 
     def _payload(self, record: dict, sobject: str) -> dict:
         s = self.settings
-        return mapping.build_payload(record, s.field_mapping, set(self.rules[sobject]), sobject, s.lead_company_fallback)
+        return mapping.build_payload(
+            record, s.field_mapping, set(self.rules[sobject]), sobject, s.lead_company_fallback, s.external_id_field
+        )
 
     def _fingerprint(self, p: Participant) -> str:
         return fingerprint(p.payload, p.status, self.settings.campaign_id, p.sobject)
@@ -173,20 +176,25 @@ class BatchSync:
         )
 
     def _lookup(self, pending: list[Participant]) -> tuple[Lookup, KnownMembers]:
-        """One Composite call: records by stored ID and by key, and the stored IDs' members."""
-        key = self.settings.uniqueness_key
-        lead_fields = f"Id, {key}, IsConverted, ConvertedContactId"
+        """One Composite call: records by stored ID, by external ID and by key, and the stored IDs' members."""
+        key, ext = self.settings.uniqueness_key, self.settings.external_id_field
+        contact_fields = ", ".join(dict.fromkeys(f for f in ("Id", key, ext) if f))
+        lead_fields = f"{contact_fields}, IsConverted, ConvertedContactId"
         contact_ids = [p.ids.contact_id for p in pending if p.ids.contact_id]
         lead_ids = [p.ids.lead_id for p in pending if p.ids.lead_id]
         keys = [p.payload[key] for p in pending if p.key]
+        by_field = "SELECT {f:literal} FROM {o:literal} WHERE {field:literal} IN {values}"  # converted Leads too
         plan = [
-            ("Contact", in_clause_queries("SELECT Id, {key:literal} FROM Contact WHERE Id IN {values}", contact_ids, key=key)),
-            ("Lead", in_clause_queries("SELECT {f:literal} FROM Lead WHERE Id IN {values}", lead_ids, f=lead_fields)),
-            ("Contact", in_clause_queries("SELECT Id, {key:literal} FROM Contact WHERE {key:literal} IN {values}", keys, key=key)),
+            ("Contact", in_clause_queries(by_field, contact_ids, f=contact_fields, o="Contact", field="Id")),
+            ("Lead", in_clause_queries(by_field, lead_ids, f=lead_fields, o="Lead", field="Id")),
         ]
+        if ext:  # our own records, Contacts and Leads whatever match_mode
+            external_ids = [p.record["_id"] for p in pending]
+            plan.append(("Contact", in_clause_queries(by_field, external_ids, f=contact_fields, o="Contact", field=ext)))
+            plan.append(("Lead", in_clause_queries(by_field, external_ids, f=lead_fields, o="Lead", field=ext)))
+        plan.append(("Contact", in_clause_queries(by_field, keys, f=contact_fields, o="Contact", field=key)))
         if self.settings.match_mode == CONTACTS_THEN_LEADS:
-            lead_by_key = "SELECT {f:literal} FROM Lead WHERE {key:literal} IN {values}"  # converted ones too
-            plan.append(("Lead", in_clause_queries(lead_by_key, keys, f=lead_fields, key=key)))
+            plan.append(("Lead", in_clause_queries(by_field, keys, f=lead_fields, o="Lead", field=key)))
         soqls = [(sobject, soql) for sobject, queries in plan for soql in queries]
         member_soqls = self._member_queries(contact_ids, lead_ids)
         results = self.client.query_many([soql for _, soql in soqls] + member_soqls)
@@ -194,7 +202,8 @@ class BatchSync:
         for (sobject, _), rows in zip(soqls, results):
             for row in rows:
                 converted = row.get("ConvertedContactId") if row.get("IsConverted") else None
-                lookup.add(FoundRecord(sobject, row["Id"], normalize_key(row.get(key)), converted))
+                external_id = normalize_key(row.get(ext)) if ext else None
+                lookup.add(FoundRecord(sobject, row["Id"], normalize_key(row.get(key)), converted, external_id))
         member_rows = [row for rows in results[len(soqls):] for row in rows]
         members = membership.index_members([membership.member_from_record(row) for row in member_rows])
         return lookup, KnownMembers(members, set(contact_ids) | set(lead_ids))
@@ -212,7 +221,16 @@ class BatchSync:
         twins: dict[Participant, Participant] = {}
         first_by_key: dict[tuple[str, str], Participant] = {}
         for p in pending:
-            decision = match(p.ids, p.key, lookup, mode=s.match_mode, create_as=s.create_as, key_field=s.uniqueness_key)
+            decision = match(
+                p.ids,
+                p.key,
+                lookup,
+                mode=s.match_mode,
+                create_as=s.create_as,
+                key_field=s.uniqueness_key,
+                external_id=normalize_key(p.record["_id"]) if s.external_id_field else None,
+                external_id_field=s.external_id_field or "",
+            )
             if isinstance(decision, RecordError):
                 p.fail(decision, self._fingerprint(p))
                 continue
@@ -229,7 +247,7 @@ class BatchSync:
             if errors:
                 p.fail(errors[0], self._fingerprint(p))
                 continue
-            first = first_by_key.setdefault((p.sobject, p.key), p)
+            first = first_by_key.setdefault((p.sobject, p.key or p.record["_id"]), p)  # keyless: external ID only
             if first is p:
                 to_create.append(p)
             else:
@@ -250,14 +268,27 @@ class BatchSync:
             for p, result in zip(updates, self.client.save("PATCH", body)):
                 if not result.get("success"):
                     self._fail_from_result(p, result)
-        if creates:
+        for p, result in zip(creates, self._create(creates)):
+            if result.get("success"):
+                p.person_id, p.created = result["id"], result.get("created", True)
+            else:
+                self._fail_from_result(p, result)
+
+    def _create(self, creates: list[Participant]) -> list[dict]:
+        """Save results of the new records, in order: upserts on the external ID, else plain creates."""
+        ext = self.settings.external_id_field
+        if not creates:
+            return []
+        if not ext:
             body = [{"attributes": {"type": p.sobject}, **p.payload} for p in creates]
             # retry=False: after a failed create call its outcome is unknown; the batch re-matches instead.
-            for p, result in zip(creates, self.client.save("POST", body, retry=False)):
-                if result.get("success"):
-                    p.person_id, p.created = result["id"], True
-                else:
-                    self._fail_from_result(p, result)
+            return self.client.save("POST", body, retry=False)
+        results: dict[Participant, dict] = {}
+        for sobject in dict.fromkeys(p.sobject for p in creates):
+            group = [p for p in creates if p.sobject == sobject]
+            body = [{"attributes": {"type": sobject}, **p.payload} for p in group]
+            results.update(zip(group, self.client.upsert(sobject, ext, body)))
+        return [results[p] for p in creates]
 
     # --- CampaignMembers ------------------------------------------------------------------------
 

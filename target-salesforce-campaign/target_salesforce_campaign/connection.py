@@ -9,7 +9,7 @@ from simple_salesforce.format import format_soql
 
 from target_salesforce_campaign import auth, mapping, validation
 from target_salesforce_campaign.batch import BatchSync, Settings
-from target_salesforce_campaign.errors import ConfigError, TargetError
+from target_salesforce_campaign.errors import ConfigError, ErrorClass, SalesforceCallError, TargetError
 from target_salesforce_campaign.salesforce_client import SalesforceClient
 from target_salesforce_campaign.summary import RunSummary
 from target_salesforce_campaign.writeback import DEFAULT_WRITEBACK_CONCURRENCY, EventmakerWriter, eventmaker_defaults
@@ -33,6 +33,7 @@ def settings_from_config(config: dict) -> Settings:
         status_mapping={**mapping.DEFAULT_STATUS_MAPPING, **config["status_mapping"]},
         lead_company_fallback=config["lead_company_fallback"],
         force_resend=config["force_resend"],
+        external_id_field=config.get("external_id_field") or None,
     )
 
 
@@ -54,8 +55,34 @@ def writer_from_config(config: dict) -> EventmakerWriter | None:
     )
 
 
-def check_configuration(settings: Settings, statuses: set[str], fields: dict[str, set[str]], filterable: set[str]) -> None:
-    """Raise a ConfigError naming what to fix (campaign, statuses, mapped fields, key)."""
+def external_id_problems(field_name: str, describes: dict[str, dict]) -> list[str]:
+    """What stops `field_name` from serving as our External ID on Contact and Lead (empty: nothing)."""
+    problems = []
+    for sobject in PERSON_OBJECTS:
+        found = next((f for f in describes.get(sobject, {}).get("fields", []) if f["name"] == field_name), None)
+        if found is None:
+            problems.append(f"external_id_field {field_name!r} does not exist on {sobject} (or is not visible to this user)")
+        elif not found.get("externalId"):
+            problems.append(f"external_id_field {field_name!r} is not an External ID field on {sobject}")
+        elif not (found.get("createable") and found.get("updateable")):
+            problems.append(f"external_id_field {field_name!r} is not createable and updateable on {sobject} "
+                            "(check its field-level security)")
+        elif not found.get("unique"):
+            logger.warning("external_id_field %r is not marked Unique on %s: two concurrent creates could still "
+                           "both land; make it Unique.", field_name, sobject)
+    if problems:
+        problems.append("create it on both objects as Text(255), External ID, Unique, or unset external_id_field")
+    return problems
+
+
+def check_configuration(
+    settings: Settings,
+    statuses: set[str],
+    fields: dict[str, set[str]],
+    filterable: set[str],
+    describes: dict[str, dict] | None = None,
+) -> None:
+    """Raise a ConfigError naming what to fix (campaign, statuses, mapped fields, key, external ID)."""
     problems = []
     if not statuses:
         problems.append(f"campaign_id {settings.campaign_id!r}: no such Campaign (or it has no member statuses)")
@@ -72,6 +99,8 @@ def check_configuration(settings: Settings, statuses: set[str], fields: dict[str
         problems.append(f"uniqueness_key {settings.uniqueness_key!r} is not a filterable field of both Contact and Lead")
     if settings.uniqueness_key not in settings.field_mapping.values():
         problems.append(f"uniqueness_key {settings.uniqueness_key!r} is not filled by field_mapping")
+    if settings.external_id_field:
+        problems += external_id_problems(settings.external_id_field, describes or {})
     if problems:
         raise ConfigError("Configuration errors (nothing was written): " + "; ".join(problems) + ".")
 
@@ -105,14 +134,17 @@ def open_run(config: dict) -> RunContext:
             )
         }
         describes = {name: client.describe(name) for name in PERSON_OBJECTS}
+    except SalesforceCallError as exc:  # a direct token refused by the first call
+        if exc.error_class is not ErrorClass.AUTH:
+            raise
+        raise auth.login_failure(config, exc) from None
     except TargetError:
         raise
     except Exception as exc:  # bad credentials, unreachable login URL, TLS
-        raise ConfigError(f"Cannot connect to Salesforce at {config.get('login_url')}: {type(exc).__name__}: "
-                          f"{getattr(exc, 'code', '')} (check the credentials, login_url and ca_bundle)") from None
+        raise auth.login_failure(config, exc) from None
     rules = {name: validation.field_rules(d) for name, d in describes.items()}
     filterable = set.intersection(*({f["name"] for f in d["fields"] if f.get("filterable", True)} for d in describes.values()))
-    check_configuration(settings, statuses, {n: set(r) for n, r in rules.items()}, filterable)
+    check_configuration(settings, statuses, {n: set(r) for n, r in rules.items()}, filterable, describes)
     return RunContext(client, BatchSync(client, settings, rules), writer, RunSummary())
 
 

@@ -41,10 +41,13 @@ def build_payload(
     sobject_fields: set[str],
     sobject: str,
     lead_company_fallback: str,
+    external_id_field: str | None = None,
 ) -> dict[str, Any]:
     """Mapped Contact/Lead fields present on `sobject`, empty values left out.
 
-    A Lead needs a Company: the participant's mapped value, else `lead_company_fallback`.
+    A Lead needs a Company: the participant's mapped value, else `lead_company_fallback`. With an
+    `external_id_field`, the payload carries the participant's `_id` in it (on creates and updates
+    alike, so a record matched otherwise gets it stamped and later runs find it by that ID).
     """
     payload = {}
     for source, target in field_mapping.items():
@@ -53,6 +56,8 @@ def build_payload(
             payload[target] = value
     if sobject == "Lead" and not payload.get(COMPANY_FIELD):
         payload[COMPANY_FIELD] = lead_company_fallback
+    if external_id_field:
+        payload[external_id_field] = participant["_id"]
     return payload
 
 

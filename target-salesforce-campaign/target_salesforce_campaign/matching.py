@@ -29,37 +29,51 @@ class StoredIds:
 
 @dataclass(frozen=True)
 class FoundRecord:
-    """A Contact or Lead as read back from Salesforce."""
+    """A Contact or Lead as read back from Salesforce (`key` and `external_id` normalised)."""
 
     sobject: str
     id: str
     key: str | None = None
     converted_contact_id: str | None = None
+    external_id: str | None = None
+
+
+@dataclass
+class Candidates:
+    """Records sharing one value of a field: Contacts, unconverted Leads, converted Leads."""
+
+    contacts: dict[str, list[FoundRecord]] = field(default_factory=dict)
+    leads: dict[str, list[FoundRecord]] = field(default_factory=dict)
+    converted_leads: dict[str, list[FoundRecord]] = field(default_factory=dict)
+
+    def put(self, value: str | None, record: FoundRecord) -> None:
+        """Index a record under `value` (converted Leads apart: they only lead to their Contact)."""
+        if not value:
+            return
+        if record.sobject == "Contact":
+            index = self.contacts
+        else:
+            index = self.converted_leads if record.converted_contact_id else self.leads
+        index.setdefault(value, []).append(record)
 
 
 @dataclass
 class Lookup:
-    """What the batch's queries found."""
+    """What the batch's queries found, by Id, by uniqueness key and by external ID."""
 
     contacts_by_id: dict[str, FoundRecord] = field(default_factory=dict)
     leads_by_id: dict[str, FoundRecord] = field(default_factory=dict)
-    contacts_by_key: dict[str, list[FoundRecord]] = field(default_factory=dict)
-    leads_by_key: dict[str, list[FoundRecord]] = field(default_factory=dict)
-    converted_leads_by_key: dict[str, list[FoundRecord]] = field(default_factory=dict)
+    by_key: Candidates = field(default_factory=Candidates)
+    by_external_id: Candidates = field(default_factory=Candidates)
 
     def add(self, record: FoundRecord) -> None:
-        """Index a record by Id and by key (converted Leads apart: they only lead to their Contact)."""
-        by_id, by_key = (
-            (self.contacts_by_id, self.contacts_by_key)
-            if record.sobject == "Contact"
-            else (self.leads_by_id, self.leads_by_key)
-        )
+        """Index a record once, whichever query found it."""
+        by_id = self.contacts_by_id if record.sobject == "Contact" else self.leads_by_id
         if record.id in by_id:
             return
         by_id[record.id] = record
-        if record.key:
-            index = self.converted_leads_by_key if record.converted_contact_id else by_key
-            index.setdefault(record.key, []).append(record)
+        self.by_key.put(record.key, record)
+        self.by_external_id.put(record.external_id, record)
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,7 @@ class Matched:
 
     sobject: str
     id: str
-    via: str  # stored_id | converted_lead | key
+    via: str  # stored_id | converted_lead | external_id | key
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,7 @@ def _from_stored(ids: StoredIds, lookup: Lookup) -> Matched | None:
     return Matched("Lead", lead.id, "stored_id")
 
 
-def _single(candidates: list[FoundRecord], key_field: str) -> Matched | RecordError | None:
+def _single(candidates: list[FoundRecord], key_field: str, via: str) -> Matched | RecordError | None:
     if not candidates:
         return None
     if len(candidates) > 1:
@@ -97,7 +111,7 @@ def _single(candidates: list[FoundRecord], key_field: str) -> Matched | RecordEr
         return RecordError(
             "AMBIGUOUS_MATCH", f"{len(candidates)} {candidates[0].sobject}s share this {key_field}: {ids}", (key_field,)
         )
-    return Matched(candidates[0].sobject, candidates[0].id, "key")
+    return Matched(candidates[0].sobject, candidates[0].id, via)
 
 
 def _converted_contact(converted_leads: list[FoundRecord], key_field: str) -> Matched | RecordError | None:
@@ -112,33 +126,51 @@ def _converted_contact(converted_leads: list[FoundRecord], key_field: str) -> Ma
     return Matched("Contact", contact_ids[0], "converted_lead") if contact_ids else None
 
 
+def _by_value(
+    candidates: Candidates, value: str, field_name: str, via: str, *, with_leads: bool
+) -> Matched | RecordError | None:
+    """Contacts, then unconverted Leads (`with_leads`), then the Contact converted Leads became."""
+    for found in (candidates.contacts.get(value, []), candidates.leads.get(value, []) if with_leads else []):
+        single = _single(found, field_name, via)
+        if single:
+            return single
+    return _converted_contact(candidates.converted_leads.get(value, []), field_name) if with_leads else None
+
+
 def match(
-    ids: StoredIds, key: str | None, lookup: Lookup, *, mode: str, create_as: str, key_field: str
+    ids: StoredIds,
+    key: str | None,
+    lookup: Lookup,
+    *,
+    mode: str,
+    create_as: str,
+    key_field: str,
+    external_id: str | None = None,
+    external_id_field: str = "",
 ) -> Matched | ToCreate | RecordError:
     """Decide what to do with one participant.
 
     Stored IDs win when they still exist (a converted Lead leads to its Contact); deleted or merged
-    records fall back to the key: Contacts, then unconverted Leads when `mode` allows, then the
-    Contact that converted Leads with that key became (as Salesforce's own lead conversion moves
-    campaign history to the Contact). Several matches is an error, never a random pick. A participant without a key value is not created
-    blindly: nothing would find it again after a crash between create and write-back.
+    records fall back to the participant's `external_id` (when `external_id_field` is in use: a
+    record carrying it is ours, Contact or Lead whatever the mode), then to the key: Contacts, then
+    unconverted Leads when `mode` allows, then the Contact that converted Leads with that key became
+    (as Salesforce's own lead conversion moves campaign history to the Contact). Several matches is
+    an error, never a random pick. A participant without a key value is not created blindly unless
+    it has an external ID: otherwise nothing would find it again after a crash between create and
+    write-back.
     """
     stored = _from_stored(ids, lookup)
     if stored:
         return stored
+    if external_id:
+        owned = _by_value(lookup.by_external_id, external_id, external_id_field, "external_id", with_leads=True)
+        if owned:
+            return owned
     if key is None:
+        if external_id:
+            return ToCreate(create_as)
         return RecordError(
             "MISSING_UNIQUENESS_KEY", f"No {key_field} value and no stored Salesforce ID: cannot match safely", (key_field,)
         )
-    for candidates in (
-        lookup.contacts_by_key.get(key, []),
-        lookup.leads_by_key.get(key, []) if mode == CONTACTS_THEN_LEADS else [],
-    ):
-        found = _single(candidates, key_field)
-        if found:
-            return found
-    if mode == CONTACTS_THEN_LEADS:
-        converted = _converted_contact(lookup.converted_leads_by_key.get(key, []), key_field)
-        if converted:
-            return converted
-    return ToCreate(create_as)
+    found = _by_value(lookup.by_key, key, key_field, "key", with_leads=mode == CONTACTS_THEN_LEADS)
+    return found or ToCreate(create_as)

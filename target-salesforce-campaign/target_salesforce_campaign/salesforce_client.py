@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 COLLECTION_LIMIT = 200  # sObject Collections records per call
 COMPOSITE_LIMIT = 25  # subrequests per Composite call
 IN_CHUNK = 200  # values per SOQL IN (...) clause
+COLLECTIONS = "composite/sobjects"
 LIMIT_INFO = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
 
 
@@ -228,26 +229,44 @@ class SalesforceClient:
         alone, with backoff. Pass retry=False for creates whose outcome is unknown after a failed
         call: the caller re-matches instead of re-sending blindly.
         """
-        return self._retry_transient_records(method, records, self._send_collections(method, records, retry=retry))
+        results = self._send_collections(COLLECTIONS, method, records, retry=retry)
+        return self._retry_records(COLLECTIONS, method, records, results, _is_transient_result)
 
-    def _send_collections(self, method: str, records: list[dict], *, retry: bool = True) -> list[dict]:
+    def upsert(self, sobject: str, external_id_field: str, records: list[dict]) -> list[dict]:
+        """Collections upsert on an external ID, ≤200 a call; results (with `created`) in input order.
+
+        Idempotent, so a failed call is simply retried: a record that an earlier attempt created
+        (even one landing late) is found by its external ID and updated, never created twice. A
+        record that lost a race to such a late insert (DUPLICATE_VALUE on the field) is sent again.
+        """
+        path = f"{COLLECTIONS}/{sobject}/{external_id_field}"
+        results = self._send_collections(path, "PATCH", records)
+
+        def retried(result: dict) -> bool:
+            return _is_transient_result(result) or _lost_insert_race(result, external_id_field)
+
+        return self._retry_records(path, "PATCH", records, results, retried)
+
+    def _send_collections(self, path: str, method: str, records: list[dict], *, retry: bool = True) -> list[dict]:
         """One sObject Collections call per 200 records; per-record results in input order."""
         results: list[dict] = []
         for chunk in chunks(records, COLLECTION_LIMIT):
             body = {"allOrNone": False, "records": chunk}
-            results.extend(self.call(lambda sf, b=body: sf.restful("composite/sobjects", method=method, json=b), retry=retry))
+            results.extend(self.call(lambda sf, b=body: sf.restful(path, method=method, json=b), retry=retry))
         return results
 
-    def _retry_transient_records(self, method: str, records: list[dict], results: list[dict]) -> list[dict]:
+    def _retry_records(
+        self, path: str, method: str, records: list[dict], results: list[dict], retried: Callable[[dict], bool]
+    ) -> list[dict]:
+        """Send the records whose result is `retried` again, with backoff, up to max_tries in all."""
         for attempt in range(1, self.max_tries):
-            pending = [i for i, r in enumerate(results) if _is_transient_result(r)]
+            pending = [i for i, r in enumerate(results) if retried(r)]
             if not pending:
                 break
             delay = backoff.full_jitter(self.backoff_base_seconds * 2**attempt)
             logger.info("Retrying %d record(s) after a transient error (attempt %d).", len(pending), attempt + 1)
             time.sleep(delay)
-            retried = self._send_collections(method, [records[i] for i in pending])
-            for i, result in zip(pending, retried):
+            for i, result in zip(pending, self._send_collections(path, method, [records[i] for i in pending])):
                 results[i] = result
         return results
 
@@ -257,3 +276,11 @@ def _is_transient_result(result: dict) -> bool:
         classify(str(e.get("statusCode")), str(e.get("message", ""))) is ErrorClass.TRANSIENT for e in result.get("errors") or []
     )
 
+
+def _lost_insert_race(result: dict, external_id_field: str) -> bool:
+    """An upsert refused because a concurrent insert just took its external ID value (a unique field)."""
+    return not result.get("success") and any(
+        e.get("statusCode") == "DUPLICATE_VALUE"
+        and external_id_field.casefold() in " ".join([str(e.get("message", "")), *(e.get("fields") or [])]).casefold()
+        for e in result.get("errors") or []
+    )

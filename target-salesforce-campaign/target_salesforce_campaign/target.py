@@ -57,6 +57,14 @@ class TargetSalesforceCampaign(Target):
         th.Property("create_as", th.StringType, default="Lead", allowed_values=["Lead", "Contact"], description="Object created for an unmatched participant."),
         th.Property("uniqueness_key", th.StringType, default="Email", description="Contact/Lead field matched on (must be filled by field_mapping)."),
         th.Property(
+            "external_id_field",
+            th.StringType,
+            description="Optional External ID field (Text(255), External ID, Unique) on both Contact and Lead, e.g. "
+            "Eventmaker_Id__c, that holds the participant's _id: creates become upserts on it (a retried or late create "
+            "never makes a second record), it is matched after stored IDs and before the uniqueness key, and it is "
+            "stamped on matched records. Unset: plain creates. Checked at start.",
+        ),
+        th.Property(
             "field_mapping",
             th.ObjectType(additional_properties=th.StringType),
             default=DEFAULT_FIELD_MAPPING,
