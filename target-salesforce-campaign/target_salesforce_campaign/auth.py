@@ -12,9 +12,10 @@ from html import escape
 import jwt
 import requests
 from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from simple_salesforce.login import soap_login, token_login
 
-from target_salesforce_campaign.errors import ConfigError
+from target_salesforce_campaign.errors import ConfigError, SalesforceCallError
 
 SOAP_ENVELOPE = """<?xml version="1.0" encoding="utf-8" ?>
 <env:Envelope xmlns:xsd="http://www.w3.org/2001/XMLSchema"
@@ -88,6 +89,29 @@ def login(config: dict, session: requests.Session) -> tuple[str, str]:
         headers = {"content-type": "text/xml", "charset": "UTF-8", "SOAPAction": "login"}
         return soap_login(f"{base}/services/Soap/u/{config['api_version']}", body, headers, None, session)
     return token_login(f"{base}/services/oauth2/token", _token_request(config), base, config["client_id"], None, None, session)
+
+
+def login_failure(config: dict, exc: Exception) -> ConfigError:
+    """The start-of-run error for refused credentials or an unreachable org: flow, URL and Salesforce's reason.
+
+    Salesforce's reasons (OAuth `error_description`, SOAP fault, REST errorCode) never echo a secret.
+    """
+    flow = auth_flow(config)
+    if isinstance(exc, SalesforceAuthenticationFailed):
+        reason = f"{exc.code}: {exc.auth_message[:200]}"
+    elif isinstance(exc, SalesforceCallError):
+        reason = f"{exc.code}: {exc.message}"
+    else:  # connection, TLS or a malformed JWT key: the type says which
+        reason = type(exc).__name__
+    if flow == "access_token":
+        return ConfigError(
+            f"Salesforce at {config['instance_url']} refused the access_token ({reason}): it expired or is not valid "
+            "for this instance_url; a direct token cannot be renewed (check the credentials, or set a login flow's)."
+        )
+    return ConfigError(
+        f"Salesforce login ({flow} flow) at {config.get('login_url')} failed ({reason}): "
+        "check the credentials, login_url and ca_bundle."
+    )
 
 
 def can_reauthenticate(config: dict) -> bool:
