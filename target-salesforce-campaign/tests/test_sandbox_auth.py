@@ -123,9 +123,12 @@ def test_jwt_assertion_is_signed_with_the_key_and_names_app_user_and_login_url(p
 
 
 def test_client_secret_goes_only_where_the_flow_needs_it(pipeline, token_requests, rsa_key):
-    """The refresh grant sends the secret when configured; client credentials always do (in the body)."""
+    """The refresh grant sends the secret only when configured; client credentials always do (in the body)."""
     add_guests(pipeline, 1)
     creds = credentials("refresh_token", pipeline.sf, rsa_key[0])
+    use_only(pipeline, creds)
+    assert run(pipeline, token_requests).error is None
+    assert "client_secret" not in token_requests[-1]["form"]
     use_only(pipeline, {**creds, "client_secret": pipeline.sf.credentials["client_secret"]})
     assert run(pipeline, token_requests).error is None
     assert token_requests[-1]["form"]["client_secret"] == pipeline.sf.credentials["client_secret"]
@@ -163,7 +166,7 @@ def test_wrong_secret_fails_at_start_clearly_without_the_secret(pipeline, token_
         assert all(v not in text for k, v in creds.items() if k in SECRET_KEYS)
 
 
-@pytest.mark.filterwarnings("ignore:.*authorize this")  # simple-salesforce's hint, with a URL built for *.salesforce.com
+@pytest.mark.filterwarnings("ignore::UserWarning:simple_salesforce.login")
 def test_wrong_jwt_subject_is_refused_by_the_token_endpoint(pipeline, token_requests, rsa_key):
     add_guests(pipeline, 1)
     use_only(pipeline, {**credentials("jwt", pipeline.sf, rsa_key[0]), "username": "someone@else.example"})
