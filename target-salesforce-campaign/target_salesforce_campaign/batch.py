@@ -1,8 +1,9 @@
 """One batch of participants: prepare, match, write Contacts/Leads, then CampaignMembers.
 
 Costs per batch of ≤200 new participants: one Composite call for all lookups, one Collections
-create (an upsert on `external_id_field` when set), one Collections create of members. Participants that carry stored IDs have their
-CampaignMembers looked up in that same Composite call. Unchanged participants cost nothing.
+create (an upsert on `external_id_field` when set), one Collections create of members.
+Participants that carry stored IDs have their CampaignMembers looked up in that same Composite
+call. Unchanged participants cost nothing.
 """
 
 from __future__ import annotations
