@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sync_monitor.filters import env_prefix  # Meltano's settings prefix, as the utility uses it
+from meltano.core.utils import to_env_var  # Meltano's own setting -> environment variable rule
 
 from sandbox.common.credentials import EVENTMAKER_AUTH_TOKEN
 
@@ -91,14 +91,12 @@ def plugin_settings(stand_ins: StandIns, output_dir: Path) -> dict[str, str]:
     """Environment settings pointing every tap and target of meltano.yml at the stand-ins (pure)."""
     env = {}
     for tap in TAPS:
-        prefix = env_prefix(tap)
-        env.update({f"{prefix}_API_URL": stand_ins.eventmaker_url,
-                    f"{prefix}_AUTH_TOKEN": stand_ins.eventmaker_auth_token})
+        env.update({to_env_var(tap, "api_url"): stand_ins.eventmaker_url,
+                    to_env_var(tap, "auth_token"): stand_ins.eventmaker_auth_token})
     logins = {name: value for name, value in stand_ins.salesforce_credentials.items()
               if name in SALESFORCE_LOGIN_SETTINGS}
     campaign = {"campaign_id": stand_ins.campaign_id} if stand_ins.campaign_id else {}
     for target in TARGETS:
-        prefix = env_prefix(target)
         target_settings = {
             "login_url": stand_ins.salesforce_url,
             "ca_bundle": str(stand_ins.ca_bundle),
@@ -107,8 +105,8 @@ def plugin_settings(stand_ins: StandIns, output_dir: Path) -> dict[str, str]:
             **logins,
             **campaign,
         }
-        env.update({f"{prefix}_{name.upper()}": value for name, value in target_settings.items()})
-    env[f"{env_prefix(CSV_TARGET)}_OUTPUT_PATH"] = str(output_dir)
+        env.update({to_env_var(target, name): value for name, value in target_settings.items()})
+    env[to_env_var(CSV_TARGET, "output_path")] = str(output_dir)
     return env
 
 
