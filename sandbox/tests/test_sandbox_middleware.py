@@ -1,5 +1,6 @@
 """The recording / fault / latency middleware, around a tiny Starlette app on a real uvicorn server."""
 
+import asyncio
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from sandbox.common.server import ServerThread
 
 
 async def _guests(request):
+    request.app.state.served.append(request.method)
     return JSONResponse([{"event": request.path_params["event_id"]}])
 
 
@@ -29,6 +31,7 @@ def server():
             Route("/__sandbox/reset", _app_reset, methods=["POST"]),
         ]
     )
+    app.state.served = []
     middleware = SandboxMiddleware(app)
     thread = ServerThread(middleware)
     url = thread.start()
@@ -196,3 +199,69 @@ def test_request_log_keeps_the_newest_entries_and_exact_counters():
         recorder.record({"endpoint": "GET /x", "n": number})
     assert [entry["n"] for entry in recorder.entries()] == [2, 3, 4]
     assert recorder.counters() == {"total": 5, "by_endpoint": {"GET /x": 5}}
+
+
+def _wait_for_log(session, url, length: int, seconds: float = 2.0) -> list[dict]:
+    deadline = time.monotonic() + seconds
+    while len(log := session.get(url + "/__sandbox/requests").json()) < length and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return log
+
+
+def test_a_request_the_client_gave_up_on_is_logged_and_counted_at_once_as_499(server):
+    url, session, _ = server
+    session.post(url + "/__sandbox/faults", json={"match": "GET .*", "kind": "delay", "delay_ms": 3000})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(url + GUESTS, params={"auth_token": "sandbox-token"}, timeout=0.2)
+
+    log = _wait_for_log(session, url, 1)  # well before the 3 s delay is over
+    assert [(entry["path"], entry["query"], entry["status"]) for entry in log] == [
+        (GUESTS, "auth_token=[redacted]", 499)
+    ]
+    assert 150 <= log[0]["latency_ms"] < 3000
+    assert session.get(url + "/__sandbox/counters").json() == {
+        "total": 1,
+        "by_endpoint": {"GET /api/v1/events/{id}/guests.json": 1},
+    }
+
+
+def test_an_abandoned_request_is_still_carried_out_but_logged_once(server):
+    url, session, middleware = server
+    session.post(url + "/__sandbox/faults", json={"match": "POST .*", "kind": "delay", "delay_ms": 400})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.post(url + GUESTS, json={}, timeout=0.1)
+
+    deadline = time.monotonic() + 3
+    while not middleware.app.state.served and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert middleware.app.state.served == ["POST"]  # like a real server, the write still lands
+    assert [entry["status"] for entry in session.get(url + "/__sandbox/requests").json()] == [499]
+    assert session.get(url + "/__sandbox/counters").json()["total"] == 1
+
+
+def test_a_cancelled_request_is_recorded_as_499_and_the_cancellation_propagates():
+    async def never_answers(scope, receive, send):
+        await asyncio.Event().wait()
+
+    body = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive():  # as ASGI servers do: the body, then nothing until the client leaves
+        if body:
+            return body.pop()
+        await asyncio.Event().wait()
+
+    async def send(message):
+        raise AssertionError("nothing is sent")
+
+    async def serve_then_cancel(middleware):
+        scope = {"type": "http", "method": "GET", "path": GUESTS, "query_string": b""}
+        request = asyncio.create_task(middleware(scope, receive, send))
+        await asyncio.sleep(0.01)
+        request.cancel()
+        await request
+
+    middleware = SandboxMiddleware(never_answers)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(serve_then_cancel(middleware))
+    assert [entry["status"] for entry in middleware.recorder.entries()] == [499]
+    assert middleware.recorder.counters()["total"] == 1

@@ -3,34 +3,31 @@
 Its control routes (``/__sandbox/requests|counters|faults|latency``, contracts §3) are answered here;
 the app's own control routes (``/__sandbox/load|snapshot|reset|config``) pass through. No control
 request is counted, logged or faulted. Everything runs on the server's one event loop: no locks.
+
+Every other request is logged and counted exactly once, however it ends (``sandbox.common.exchange``):
+with its response status; with status null when a ``reset`` fault closed the connection; with status
+499 ("client closed request") when the client left before any response started, e.g. it timed out
+during a ``delay`` fault. That last entry is written the moment the server notices the client is gone
+(or the server cancels the request), with the latency until then; like a real server, the sandbox
+still carries the request out (a write still lands) but logs nothing more for it. A cancellation is
+recorded, then propagated.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
-import time
 from collections import Counter, deque
-from datetime import datetime, timezone
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox.common.endpoints import endpoint_template
+from sandbox.common.exchange import ClientListener, Exchange
 from sandbox.common.faults import Fault, FaultQueue, FaultSpecError
 
 CONTROL_PREFIX = "/__sandbox/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_MAX_LOG_ENTRIES = 100_000
-_SECRET_QUERY_VALUES = re.compile(
-    r"(?i)(^|&)(auth_token|access_token|password|client_secret|refresh_token)=[^&]*"
-)
-
-
-def redact_query(query: str) -> str:
-    """The query string with credential values replaced, so the request log holds no secret."""
-    return _SECRET_QUERY_VALUES.sub(r"\1\2=[redacted]", query)
 
 
 class RequestRecorder:
@@ -102,40 +99,43 @@ class SandboxMiddleware:
         await self._serve_recorded(scope, receive, send)
 
     async def _serve_recorded(self, scope, receive, send) -> None:
-        method, path = scope["method"], scope["path"]
-        started, at = time.perf_counter(), datetime.now(timezone.utc)
-        status: int | None = None
-
-        async def send_and_note_status(message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        exchange = Exchange(scope)
+        client = ClientListener(receive)
+        listener = asyncio.create_task(self._record_if_abandoned(exchange, client))
         try:
-            if self.latency_ms:
-                await asyncio.sleep(self.latency_ms / 1000)
-            fault = self.faults.take(method, path)
-            if fault is None or fault.kind == "delay":
-                if fault is not None:
-                    await asyncio.sleep(fault.delay_ms / 1000)
-                await self.app(scope, receive, send_and_note_status)
-            elif fault.kind == "reset":
-                await _abort_connection(receive)
-            else:
-                await self._fault_response(fault)(scope, receive, send_and_note_status)
+            await self._serve(exchange, scope, receive, client.receive, exchange.noting(send))
+        except asyncio.CancelledError:
+            exchange.abandon()
+            raise
         finally:
-            self.recorder.record(
-                {
-                    "method": method,
-                    "path": path,
-                    "query": redact_query(scope.get("query_string", b"").decode("latin-1")),
-                    "endpoint": endpoint_template(method, path),
-                    "status": status,
-                    "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "at": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                }
-            )
+            listener.cancel()
+            self._record_once(exchange)
+
+    async def _serve(self, exchange: Exchange, scope, server_receive, receive, send) -> None:
+        """Added latency, then the first matching fault if any, else the app."""
+        if self.latency_ms:
+            await asyncio.sleep(self.latency_ms / 1000)
+        fault = self.faults.take(scope["method"], scope["path"])
+        if fault is None or fault.kind == "delay":
+            if fault is not None:
+                await asyncio.sleep(fault.delay_ms / 1000)
+            await self.app(scope, receive, send)
+        elif fault.kind == "reset":
+            exchange.end_without_response()
+            await _abort_connection(server_receive)
+        else:
+            await self._fault_response(fault)(scope, receive, send)
+
+    async def _record_if_abandoned(self, exchange: Exchange, client: ClientListener) -> None:
+        await client.listen()
+        if not exchange.ended:
+            exchange.abandon()
+            self._record_once(exchange)
+
+    def _record_once(self, exchange: Exchange) -> None:
+        if not exchange.recorded:
+            exchange.recorded = True
+            self.recorder.record(exchange.log_entry())
 
     @staticmethod
     def _fault_response(fault: Fault) -> Response:
