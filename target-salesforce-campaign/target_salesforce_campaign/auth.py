@@ -7,6 +7,7 @@ simple-salesforce's `Salesforce(domain=...)` forces `*.salesforce.com`; we call 
 from __future__ import annotations
 
 import time
+import urllib.parse
 from html import escape
 
 import jwt
@@ -49,6 +50,21 @@ def auth_flow(config: dict) -> str:
     )
 
 
+def jwt_audience(login_url: str) -> str:
+    """The JWT `aud` Salesforce expects: its authorization server, not a My Domain host.
+
+    Salesforce documents https://login.salesforce.com (production, My Domain included) and
+    https://test.salesforce.com (sandboxes, `*.sandbox.my.salesforce.com` included); any other
+    host (an Experience Cloud site, the local sandbox) is its own audience.
+    """
+    url = login_url.rstrip("/")
+    host = urllib.parse.urlparse(url).hostname or ""
+    if host == "salesforce.com" or host.endswith(".salesforce.com"):
+        sandbox = host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com")
+        return "https://test.salesforce.com" if sandbox else "https://login.salesforce.com"
+    return url
+
+
 def _token_request(config: dict) -> dict:
     flow = auth_flow(config)
     if flow == "client_credentials":
@@ -62,7 +78,7 @@ def _token_request(config: dict) -> dict:
         claims = {
             "iss": config["client_id"],
             "sub": config["username"],
-            "aud": config["login_url"].rstrip("/"),
+            "aud": jwt_audience(config["login_url"]),
             "exp": int(time.time()) + 180,
         }
         return {"grant_type": JWT_GRANT, "assertion": jwt.encode(claims, config["jwt_private_key"], algorithm="RS256")}

@@ -233,3 +233,20 @@ def test_configuration_errors_name_what_to_fix_all_at_once():
     with pytest.raises(ConfigError, match="uniqueness_key 'Phone2' is not a filterable field"):
         check_configuration(dataclasses.replace(settings, uniqueness_key="Phone2"), statuses | {"Signed up"},
                             {**fields, "Lead": fields["Lead"] | {"Eventmaker_Uid__c"}}, {"Email"})
+
+
+@pytest.mark.parametrize(
+    ("login_url", "audience"),
+    [
+        ("https://login.salesforce.com", "https://login.salesforce.com"),
+        ("https://acme.my.salesforce.com/", "https://login.salesforce.com"),
+        ("https://test.salesforce.com", "https://test.salesforce.com"),
+        ("https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"),
+        ("https://127.0.0.1:8766", "https://127.0.0.1:8766"),
+        ("https://events.example.com/customers", "https://events.example.com/customers"),
+    ],
+)
+def test_jwt_audience_is_salesforces_authorization_server(login_url, audience):
+    from target_salesforce_campaign.auth import jwt_audience
+
+    assert jwt_audience(login_url) == audience
