@@ -49,6 +49,14 @@ def seeded(pipeline, harness):
     return pipeline
 
 
+def run_under_fault(seeded, harness, sandbox, match, after, **fault):
+    """Run the pipeline with `fault` injected after `after` matching requests; it must land."""
+    with harness.FaultTrigger(sandbox, match, after, **fault) as trigger:
+        faulted = seeded.run()
+    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    return faulted
+
+
 def rerun_and_check(pipeline, harness) -> None:
     """The faulted run kept invariant 3; the re-run syncs everyone exactly once."""
     outcome = harness.Outcome.read(pipeline)
@@ -71,9 +79,7 @@ FAULT_POINTS = [
 @pytest.mark.parametrize(("fault", "point"), FAULT_POINTS, ids=[f"{f}@{p}" for f, p in FAULT_POINTS])
 def test_transient_salesforce_fault_is_retried_within_the_run(seeded, harness, fault, point):
     match, after = POINTS[point]
-    with harness.FaultTrigger(seeded.salesforce, match, after, count=1, **TRANSIENT[fault]) as trigger:
-        faulted = seeded.run()
-    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    faulted = run_under_fault(seeded, harness, seeded.salesforce, match, after, count=1, **TRANSIENT[fault])
     assert faulted.ok, f"{fault} at {point} was not retried: {faulted.target_error!r}"
     harness.assert_all_synced(seeded)
     rerun_and_check(seeded, harness)
@@ -97,9 +103,7 @@ def test_slow_salesforce_response_past_client_timeout_is_retried(seeded, harness
 @pytest.mark.parametrize("after", [0, 3], ids=["first-call", "mid-run"])
 def test_request_limit_exceeded_stops_cleanly_and_the_rerun_finishes(seeded, harness, after):
     limit = dict(status=403, body=salesforce_error("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
-    with harness.FaultTrigger(seeded.salesforce, ANY_SALESFORCE_CALL, after, count=1000, **limit) as trigger:
-        faulted = seeded.run()
-    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    faulted = run_under_fault(seeded, harness, seeded.salesforce, ANY_SALESFORCE_CALL, after, count=1000, **limit)
     assert not faulted.ok, "a budget stop must end the run with a non-zero exit"
     assert "REQUEST_LIMIT_EXCEEDED" in f"{faulted.target_error}\n{faulted.logs}", "the stop must say why"
     rerun_and_check(seeded, harness)
@@ -118,10 +122,8 @@ def test_daily_api_limit_reached_mid_run(seeded, harness):
 
 
 def test_salesforce_outage_longer_than_the_retries_loses_nothing(seeded, harness):
-    with harness.FaultTrigger(seeded.salesforce, COLLECTION_CREATE, 1, count=1000, status=503,
-                              body="Service Unavailable", content_type="text/plain") as trigger:
-        faulted = seeded.run()
-    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    faulted = run_under_fault(seeded, harness, seeded.salesforce, COLLECTION_CREATE, 1, count=1000, status=503,
+                              body="Service Unavailable", content_type="text/plain")
     assert not faulted.ok
     rerun_and_check(seeded, harness)
 
@@ -131,19 +133,15 @@ def test_salesforce_outage_longer_than_the_retries_loses_nothing(seeded, harness
 
 @pytest.mark.parametrize("after", [0, 2], ids=["first-page", "later-page"])
 def test_eventmaker_500_html_page_is_retried(seeded, harness, after):
-    with harness.FaultTrigger(seeded.eventmaker, GUEST_PAGES, after, count=1, status=500,
-                              body=HTML_500, content_type="text/html") as trigger:
-        faulted = seeded.run()
-    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    faulted = run_under_fault(seeded, harness, seeded.eventmaker, GUEST_PAGES, after, count=1, status=500,
+                              body=HTML_500, content_type="text/html")
     assert faulted.ok, faulted.tap_error
     rerun_and_check(seeded, harness)
 
 
 def test_eventmaker_persistent_html_500_fails_clearly(seeded, harness):
-    with harness.FaultTrigger(seeded.eventmaker, GUEST_PAGES, 1, count=1000, status=500,
-                              body=HTML_500, content_type="text/html") as trigger:
-        faulted = seeded.run()
-    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    faulted = run_under_fault(seeded, harness, seeded.eventmaker, GUEST_PAGES, 1, count=1000, status=500,
+                              body=HTML_500, content_type="text/html")
     assert faulted.tap_error is not None
     assert "<html" not in str(faulted.tap_error).lower(), "the HTML page leaked into the error"
     rerun_and_check(seeded, harness)
@@ -152,20 +150,16 @@ def test_eventmaker_persistent_html_500_fails_clearly(seeded, harness):
 def test_eventmaker_timeout_is_retried(seeded, harness):
     timeout_s = 2
     seeded.tap_settings["request_timeout"] = timeout_s
-    with harness.FaultTrigger(seeded.eventmaker, GUEST_PAGES, 1, count=1, kind="delay",
-                              delay_ms=(timeout_s + 2) * 1000) as trigger:
-        faulted = seeded.run()
-    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    faulted = run_under_fault(seeded, harness, seeded.eventmaker, GUEST_PAGES, 1, count=1, kind="delay",
+                              delay_ms=(timeout_s + 2) * 1000)
     assert faulted.ok, faulted.tap_error
     rerun_and_check(seeded, harness)
 
 
 @pytest.mark.parametrize("after", [0, 2], ids=["first-page", "later-page"])
 def test_eventmaker_403_fails_with_a_clear_error(seeded, harness, after):
-    with harness.FaultTrigger(seeded.eventmaker, GUEST_PAGES, after, count=1000, status=403,
-                              body={"error": "Forbidden"}) as trigger:
-        faulted = seeded.run()
-    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    faulted = run_under_fault(seeded, harness, seeded.eventmaker, GUEST_PAGES, after, count=1000, status=403,
+                              body={"error": "Forbidden"})
     assert faulted.tap_error is not None
     assert "auth_token" in str(faulted.tap_error) or "auth_token" in faulted.logs
     assert seeded.eventmaker.auth_token not in str(faulted.tap_error)
@@ -177,19 +171,15 @@ def test_eventmaker_403_fails_with_a_clear_error(seeded, harness, after):
 
 @pytest.mark.parametrize("after", [0, 5], ids=["first", "mid-run"])
 def test_transient_write_back_failure_is_retried(seeded, harness, after):
-    with harness.FaultTrigger(seeded.eventmaker, WRITE_BACK, after, count=2, status=500,
-                              body=HTML_500, content_type="text/html") as trigger:
-        faulted = seeded.run()
-    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    faulted = run_under_fault(seeded, harness, seeded.eventmaker, WRITE_BACK, after, count=2, status=500,
+                              body=HTML_500, content_type="text/html")
     assert faulted.ok, faulted.target_error
     rerun_and_check(seeded, harness)
 
 
 def test_write_back_down_fails_the_run_and_the_rerun_is_idempotent(seeded, harness):
-    with harness.FaultTrigger(seeded.eventmaker, WRITE_BACK, 5, count=100_000, status=503,
-                              body="Service Unavailable", content_type="text/plain") as trigger:
-        faulted = seeded.run()
-    assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    faulted = run_under_fault(seeded, harness, seeded.eventmaker, WRITE_BACK, 5, count=100_000, status=503,
+                              body="Service Unavailable", content_type="text/plain")
     assert not faulted.ok, "write-back that keeps failing must fail the run"
     rerun_and_check(seeded, harness)
     harness.assert_converged(seeded)
