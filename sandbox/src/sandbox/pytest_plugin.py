@@ -26,6 +26,10 @@ class SandboxHandle(ControlClient):
         super().__init__(url, verify=verify)
         self.store = stand_in.store
 
+    def configure(self, **settings) -> dict:
+        """Change the stand-in's live settings (``POST /__sandbox/config``); returns them all."""
+        return self.call("POST", "config", settings)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url}>"
 
@@ -45,10 +49,6 @@ class SalesforceSandbox(SandboxHandle):
         from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID
 
         return SANDBOX_CAMPAIGN_ID
-
-    def configure(self, **settings) -> dict:
-        """``daily_api_limit``, ``session_ttl_seconds``, ``query_batch_size``, ``duplicate_rule``."""
-        return self.call("POST", "config", settings)
 
     def access_token(self) -> str:
         """A valid session id, obtained like a client would: OAuth password grant."""

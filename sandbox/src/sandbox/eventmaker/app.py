@@ -1,7 +1,8 @@
 """The Eventmaker API stand-in: ``create_app(store, settings) -> Starlette``.
 
 Serves the real contract (../shared/reference/eventmaker-api.md) under ``/api/v1/...`` plus the
-control routes ``POST /__sandbox/load``, ``GET /__sandbox/snapshot``, ``POST /__sandbox/reset``.
+control routes ``POST /__sandbox/load``, ``GET /__sandbox/snapshot``, ``POST /__sandbox/reset`` and
+``GET|POST /__sandbox/config`` (``config.EventmakerConfig``: e.g. ``{"ignore_refs_writes": true}``).
 
 Assumptions where the real API is unknown (the sandbox README points here):
 
@@ -34,6 +35,8 @@ Assumptions where the real API is unknown (the sandbox README points here):
     full-text ``search`` on the title, without the 302.
 14. ``guest_metadata`` is in a guest body (list, show, create) only with ``guest_metadata=true``.
 15. ``GET /api/v1/me.json`` answers ``{id, email, first_name, last_name}`` of the token's user.
+16. ``PUT`` with ``guest_metadata`` replaces the whole array (documented); ``ignore_refs_writes``
+    emulates an account that does not take ``third_party_applications_refs`` (undocumented either way).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
+from sandbox.eventmaker.config import EventmakerConfig
 from sandbox.eventmaker.errors import NotFound, ValidationError
 from sandbox.eventmaker.filters import BadParameter, guest_filter, updated_bounds, updated_within
 from sandbox.eventmaker.guests import api_view
@@ -168,9 +172,9 @@ async def json_object(request: Request) -> dict:
 
 
 async def guest_body(request: Request) -> dict:
-    """The guest fields of a create/update body, wrapped (``{"guest": {...}}``) or not."""
+    """The guest fields of a create/update body, wrapped (``{"guest": {...}}``) or not, that the account takes."""
     body = await json_object(request)
-    return body["guest"] if isinstance(body.get("guest"), dict) else body
+    return request.app.state.config.accepted(body["guest"] if isinstance(body.get("guest"), dict) else body)
 
 
 # -- API endpoints -------------------------------------------------------------------------------
@@ -256,6 +260,16 @@ async def reset(request: Request) -> Response:
     return ApiJSONResponse({"reset": True})
 
 
+async def config(request: Request) -> Response:
+    settings = request.app.state.config
+    if request.method == "POST":
+        try:
+            settings.update(await json_object(request))
+        except ValueError as exc:
+            return error(400, str(exc))
+    return ApiJSONResponse(settings.to_dict())
+
+
 EVENT = "/api/v1/events/{event_id}"
 ROUTES = [
     api_route("/api/v1/me.json", me, "GET"),
@@ -271,6 +285,7 @@ ROUTES = [
     Route("/__sandbox/load", load, methods=["POST"]),
     Route("/__sandbox/snapshot", snapshot, methods=["GET"]),
     Route("/__sandbox/reset", reset, methods=["POST"]),
+    Route("/__sandbox/config", config, methods=["GET", "POST"]),
 ]
 
 
@@ -278,4 +293,5 @@ def create_app(store: EventmakerStore, settings: EventmakerSettings | None = Non
     app = Starlette(routes=ROUTES, exception_handlers=EXCEPTION_HANDLERS)
     app.state.store = store
     app.state.settings = settings or EventmakerSettings()
+    app.state.config = EventmakerConfig()
     return app

@@ -47,7 +47,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import auth
+from . import auth, identity
 from .rest import API_PATH, Reply, RestApi
 from .settings import SalesforceSettings
 from .store import SalesforceStore
@@ -149,6 +149,7 @@ def create_app(store: SalesforceStore, settings: SalesforceSettings | None = Non
     app = Starlette(routes=[
         Route("/services/Soap/u/{version}", soap_login, methods=["POST"]),
         Route("/services/oauth2/token", oauth_token, methods=["POST"]),
+        *identity.routes(store, settings),
         Route("/services/data", versions, methods=["GET"]),
         Route("/services/data/", versions, methods=["GET"]),
         Route("/services/data/{rest:path}", rest, methods=ALL_METHODS),

@@ -155,7 +155,8 @@ def oauth_token(form: dict[str, str], authorization: str | None, store: Salesfor
                              if claims.get("sub") != USERNAME else "expired authorization code")
     else:
         raise OAuthError("unsupported_grant_type", "grant type not supported")
-    return token_response(store.issue_session(), base_url, with_scope=grant != "password")
+    origin = form.get("refresh_token") if grant == "refresh_token" else None
+    return token_response(store.issue_session(origin), base_url, with_scope=grant != "password")
 
 
 def token_response(access_token: str, base_url: str, with_scope: bool) -> dict[str, Any]:

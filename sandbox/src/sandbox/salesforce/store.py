@@ -111,6 +111,7 @@ class SalesforceStore:
         self.counters = {prefix: 0 for prefix in KEY_PREFIXES.values()}
         self.sessions: dict[str, float] = {}
         self.refresh_tokens: set[str] = set()
+        self.session_origins: dict[str, str] = {}  # access token -> the refresh token it came from
         self.api_usage = 0
         self.duplicate_rule = False
         self._journal: list[tuple[str, str, dict[str, Any] | None]] | None = None
@@ -118,9 +119,11 @@ class SalesforceStore:
 
     # ------------------------------------------------------------ sessions and usage
 
-    def issue_session(self) -> str:
+    def issue_session(self, refresh_token: str | None = None) -> str:
         token = f"{ORG_ID[:15]}!AQ{secrets.token_urlsafe(48)}"
         self.sessions[token] = time.time()
+        if refresh_token:
+            self.session_origins[token] = refresh_token
         return token
 
     def issue_refresh_token(self) -> str:
@@ -458,6 +461,7 @@ class SalesforceStore:
             "counters": dict(self.counters),
             "sessions": dict(self.sessions),
             "refresh_tokens": sorted(self.refresh_tokens),
+            "session_origins": dict(self.session_origins),
             "api_usage": self.api_usage,
         }
 
@@ -471,13 +475,15 @@ class SalesforceStore:
         store.counters = {prefix: 0 for prefix in KEY_PREFIXES.values()} | data.get("counters", {})
         store.sessions = dict(data.get("sessions", {}))
         store.refresh_tokens = set(data.get("refresh_tokens", ()))
+        store.session_origins = dict(data.get("session_origins", {}))
         store.api_usage = data.get("api_usage", 0)
         store.duplicate_rule = False
         store._journal = None
         return store
 
     def reset(self) -> None:
-        """Back to a fresh org (the sandbox campaign only); settings such as the duplicate rule stay."""
-        duplicate_rule = self.duplicate_rule
+        """Back to a fresh org (the sandbox campaign only); settings such as the duplicate rule stay, and
+        so do issued sessions and refresh tokens (new data in an org does not revoke its users' tokens)."""
+        kept = (self.duplicate_rule, self.sessions, self.refresh_tokens, self.session_origins)
         self.__init__()
-        self.duplicate_rule = duplicate_rule
+        self.duplicate_rule, self.sessions, self.refresh_tokens, self.session_origins = kept
