@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
+from importlib import resources
 
 
 class ErrorClass(enum.Enum):
@@ -24,6 +26,7 @@ TRANSIENT_CODES = frozenset(
         "REQUEST_RUNNING_TOO_LONG",
         "QUERY_TIMEOUT",
         "CONNECTION_ERROR",
+        "INCOMPLETE_REPLY",  # a Salesforce reply that does not cover the request (issue 10, class 5)
         "HTTP_500",
         "HTTP_502",
         "HTTP_503",
@@ -36,23 +39,16 @@ CONFIG_CODES = frozenset(
     {"INVALID_FIELD", "INVALID_TYPE", "INSUFFICIENT_ACCESS", "API_DISABLED_FOR_ORG", "NOT_FOUND"}
 )
 
-HINTS = {
-    "INVALID_EMAIL_ADDRESS": "Fix the participant's email in Eventmaker.",
-    "REQUIRED_FIELD_MISSING": "Fill the missing field in Eventmaker, or map another field to it.",
-    "STRING_TOO_LONG": "Shorten the value in Eventmaker (Salesforce field length exceeded).",
-    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "Use one of the picklist's values, or extend the picklist.",
-    "FIELD_CUSTOM_VALIDATION_EXCEPTION": "A Salesforce validation rule refused the record; fix the data it names.",
-    "DUPLICATES_DETECTED": "A Salesforce duplicate rule matched an existing record; merge the records or link the "
-    "participant to the existing one by importing its Salesforce ID.",
-    "INVALID_CROSS_REFERENCE_KEY": "A referenced Salesforce record does not exist; check the stored IDs.",
-    "AMBIGUOUS_MATCH": "Several Salesforce records share this participant's key; merge them in Salesforce or "
-    "import the right ID into the participant.",
-    "MISSING_UNIQUENESS_KEY": "Give the participant a value for the uniqueness key (e.g. an email) so it can be "
-    "matched safely.",
-    "STATUS_NOT_MAPPED": "Add the participant's status to the status_mapping setting.",
-    "ENTITY_IS_DELETED": "The Salesforce record was deleted; it will be matched again on the next change.",
-    "CANNOT_UPDATE_CONVERTED_LEAD": "The Lead was converted; the next sync follows it to its Contact.",
-}
+GUIDE_FILE = "error_guide.json"  # shipped with the package; sync-monitor reads it by path
+
+
+def load_hints() -> dict[str, str]:
+    """Fix hints per error code, from the error guide this package ships."""
+    codes = json.loads(resources.files(__package__).joinpath(GUIDE_FILE).read_text(encoding="utf-8"))["codes"]
+    return {code: entry["hint"] for code, entry in codes.items() if entry.get("hint")}
+
+
+HINTS = load_hints()
 
 
 def classify(code: str, message: str = "") -> ErrorClass:

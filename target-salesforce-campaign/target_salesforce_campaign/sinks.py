@@ -23,8 +23,14 @@ BATCH_BACKOFF_SECONDS = 1.0  # first wait before re-running a batch, doubled eac
 class IgnoredStreamSink(RecordSink):
     """Events, guest categories and any other stream: nothing to load."""
 
+    def __init__(self, target: TargetSalesforceCampaign, *args: object, **kwargs: object) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.target = target
+
     def process_record(self, record: dict, context: dict) -> None:
-        """Ignore the record."""
+        """Ignore the record; an event's `guest_count` only sizes the progress estimate."""
+        if self.stream_name == "events":
+            self.target.intake.add_event(record)
 
 
 class GuestsSink(BatchSink):
@@ -33,6 +39,12 @@ class GuestsSink(BatchSink):
     def __init__(self, target: TargetSalesforceCampaign, *args: object, **kwargs: object) -> None:
         super().__init__(target, *args, **kwargs)
         self.target = target  # shares one run context (client, summary) across batches
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Count the participant for progress, then batch it."""
+        self.target.intake.received += 1
+        self.target.progress.start()
+        super().process_record(record, context)
 
     @property
     def max_size(self) -> int:
@@ -47,7 +59,7 @@ class GuestsSink(BatchSink):
             self._run_with_retries(run, participants)
         except BudgetExceeded:
             self._finish(run, participants, budget_stop=True)
-            self.target.log_summary()
+            self.target.log_summary(stopped="budget")
             raise
         self._finish(run, participants, budget_stop=False)
 
@@ -85,7 +97,7 @@ class GuestsSink(BatchSink):
         run.summary.writebacks += len(items) - len(failures)
         run.summary.writeback_failures += len(failures)
         if failures and not budget_stop:
-            self.target.log_summary()
+            self.target.log_summary(stopped="writeback_failed")
             raise WritebackFailed(
                 f"Write-back to Eventmaker failed for {len(failures)} participant(s) after retries "
                 f"(e.g. {failures[0]}); Salesforce is up to date and the next run is idempotent."

@@ -9,7 +9,9 @@ from singer_sdk.target_base import Target
 from target_salesforce_campaign.auth import DEFAULT_REQUEST_TIMEOUT
 from target_salesforce_campaign.connection import RunContext, open_run
 from target_salesforce_campaign.mapping import DEFAULT_FIELD_MAPPING, DEFAULT_STATUS_MAPPING
+from target_salesforce_campaign.progress import DEFAULT_PROGRESS_INTERVAL, ProgressReporter
 from target_salesforce_campaign.sinks import GUESTS_STREAM, GuestsSink, IgnoredStreamSink
+from target_salesforce_campaign.summary import Intake, RunSummary, SyncMetric, describe_progress, log_point, progress_record
 from target_salesforce_campaign.writeback import DEFAULT_WRITEBACK_CONCURRENCY
 
 
@@ -99,11 +101,20 @@ class TargetSalesforceCampaign(Target):
                 "Lower it if your Eventmaker account is rate limited; 429/5xx answers are retried honouring Retry-After."
             ),
         ),
+        th.Property(
+            "progress_interval_seconds",
+            th.NumberType(minimum=0),
+            default=DEFAULT_PROGRESS_INTERVAL,
+            description="Seconds between progress records and log lines while the run lasts (0 = none).",
+        ),
     ).to_dict()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self._run: RunContext | None = None
+        self._summary_logged = False
+        self.intake = Intake()
+        self.progress = ProgressReporter(self.log_progress, float(self.config.get("progress_interval_seconds", DEFAULT_PROGRESS_INTERVAL)))
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         """`guests` is synced; every other stream is ignored."""
@@ -115,11 +126,28 @@ class TargetSalesforceCampaign(Target):
             self._run = open_run(dict(self.config))
         return self._run
 
-    def log_summary(self) -> None:
-        """One summary line per run."""
-        if self._run is not None:
-            run = self._run
-            self.logger.info(run.summary.render(run.client.calls, run.client.usage, dry_run=bool(self.config.get("dry_run"))))
+    def log_progress(self) -> None:
+        """One progress record and sentence (contracts §6)."""
+        run = self._run
+        value = progress_record(run and run.summary, self.intake, run.client.calls if run else 0, run and run.client.usage)
+        log_point("progress", SyncMetric.PROGRESS, value)
+        self.logger.info(describe_progress(value))
+
+    def log_summary(self, stopped: str | None = None) -> None:
+        """Once per run: the summary sentence and its structured record (contracts §6)."""
+        self.progress.stop()
+        if self._summary_logged:
+            return
+        self._summary_logged = True
+        dry_run = bool(self.config.get("dry_run"))
+        summary, calls, usage = (self._run.summary, self._run.client.calls, self._run.client.usage) if self._run else (RunSummary(), 0, None)
+        if self._run is None:
+            self.logger.info("No participant received: nothing was sent to Salesforce.")
+        else:
+            self.logger.info(summary.render(calls, usage, dry_run=dry_run))
+        value = summary.record(self.intake, calls, usage, dry_run=dry_run,
+                               campaign_ids=[str(self.config.get("campaign_id"))], stopped=stopped)
+        log_point("summary", SyncMetric.SUMMARY, value)
 
     def process_endofpipe(self) -> None:
         """Drain, emit the final state, then log the run summary."""
