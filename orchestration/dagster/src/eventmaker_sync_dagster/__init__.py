@@ -1,0 +1,1 @@
+"""Dagster code location of the Eventmaker -> Salesforce campaign sync (drives the Meltano project)."""

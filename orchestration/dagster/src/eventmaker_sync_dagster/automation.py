@@ -1,0 +1,56 @@
+"""What starts runs: the event sensor (partitions) and meltano.yml's two schedules."""
+
+from dagster import (
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    define_asset_job,
+    schedule,
+    sensor,
+)
+
+from .assets import EVENT_PARTITIONS, EXPORT_ASSET, SYNC_ASSET
+from .commands import events_command
+from .events import events_from_singer
+from .resource import MeltanoProject, default_project_root
+from .schedules_config import meltano_schedules
+from pathlib import Path
+
+SYNC_JOB = define_asset_job("sync", selection=[SYNC_ASSET],
+                            tags={"eventmaker/pipeline": "sync"})
+EXPORT_JOB = define_asset_job("export", selection=[EXPORT_ASSET], tags={"eventmaker/pipeline": "export"})
+SCHEDULES = meltano_schedules(Path(default_project_root()))
+EVENT_SENSOR_INTERVAL_S = 300
+
+
+@sensor(minimum_interval_seconds=EVENT_SENSOR_INTERVAL_S, default_status=DefaultSensorStatus.RUNNING,
+        description="Adds a partition for each Eventmaker event the tap reads (no deploy needed).")
+def eventmaker_events(context: SensorEvaluationContext, meltano: MeltanoProject) -> SensorResult | SkipReason:
+    result = meltano.execute(events_command(), label="events")
+    if not result.ok:
+        return SkipReason(f"could not list the events: {result.log.error_line()}")
+    known = set(context.instance.get_dynamic_partitions(EVENT_PARTITIONS.name))
+    new = [event.event_id for event in events_from_singer(result.stdout) if event.event_id not in known]
+    if not new:
+        return SkipReason(f"no new event ({len(known)} known)")
+    return SensorResult(dynamic_partitions_requests=[EVENT_PARTITIONS.build_add_request(new)])
+
+
+@schedule(job=SYNC_JOB, cron_schedule=SCHEDULES["sync"].interval, name=SCHEDULES["sync"].name.replace("-", "_"),
+          default_status=DefaultScheduleStatus.STOPPED)
+def sync_schedule(context: ScheduleEvaluationContext):
+    """One sync run per known event (the run queue runs them in parallel up to its limits)."""
+    tick = context.scheduled_execution_time.isoformat()
+    partitions = context.instance.get_dynamic_partitions(EVENT_PARTITIONS.name)
+    return [RunRequest(partition_key=event_id, run_key=f"{event_id}:{tick}") for event_id in partitions] or \
+        SkipReason("no event partition yet (the eventmaker_events sensor adds them)")
+
+
+@schedule(job=EXPORT_JOB, cron_schedule=SCHEDULES["export"].interval, name=SCHEDULES["export"].name.replace("-", "_"),
+          default_status=DefaultScheduleStatus.STOPPED)
+def export_schedule(context: ScheduleEvaluationContext):
+    return RunRequest()
