@@ -1,17 +1,20 @@
 """The seed generator: deterministic, realistic, and every special case of its catalogue present."""
 
 from collections import Counter
+from datetime import datetime, timezone
 
 import pytest
 
 from sandbox.eventmaker.store import EventmakerStore
-from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID, SalesforceStore
-from sandbox.seed import SPECIAL_CASES, case_counts, generate
+from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID, SANDBOX_STATUSES, SalesforceStore
+from sandbox.seed import EVENT_ID_FIELD, SPECIAL_CASES, case_counts, generate, summary_lines
+
+NOW = datetime(2026, 11, 30, 17, 45, 12, 345000, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
 def dataset():
-    return generate(participants=400, events=3, seed=42)
+    return generate(participants=400, events=3, seed=42, now=NOW)
 
 
 def _guests_by_id(dataset):
@@ -27,8 +30,8 @@ def _salesforce_refs(guest):
 
 
 def test_same_seed_same_data_other_seed_other_data(dataset):
-    assert generate(participants=400, events=3, seed=42) == dataset
-    other = generate(participants=400, events=3, seed=43)
+    assert generate(participants=400, events=3, seed=42, now=NOW) == dataset
+    other = generate(participants=400, events=3, seed=43, now=NOW)
     assert other.eventmaker["guests"] != dataset.eventmaker["guests"]
     assert not {r["Id"] for r in _records(other, "Contact")} & {r["Id"] for r in _records(dataset, "Contact")}
 
@@ -70,6 +73,7 @@ def test_email_matches_point_at_the_right_salesforce_records(dataset):
 def test_imported_ids_cover_every_subset_and_point_at_seeded_records(dataset):
     guests = _guests_by_id(dataset)
     ids = {name: {r["Id"]: r for r in _records(dataset, name)} for name in ("Contact", "Lead", "CampaignMember")}
+    campaign_of_event = {c["event_id"]: c["campaign_id"] for c in dataset.campaigns}
     subsets = set()
     for key in [case.key for case in SPECIAL_CASES if case.key.startswith("imported_")]:
         for guest_id in dataset.cases[key]:
@@ -79,7 +83,7 @@ def test_imported_ids_cover_every_subset_and_point_at_seeded_records(dataset):
             assert refs["lead_id"] in ids["Lead"] or refs["lead_id"] is None
             if refs["campaign_member_id"]:
                 member = ids["CampaignMember"][refs["campaign_member_id"]]
-                assert member["CampaignId"] == SANDBOX_CAMPAIGN_ID
+                assert member["CampaignId"] == campaign_of_event[guests[guest_id]["event_id"]]
                 assert member["ContactId"] in ids["Contact"] or member["LeadId"] in ids["Lead"]
     assert len(subsets) == 7  # every non-empty subset of the three ids
 
@@ -106,6 +110,46 @@ def test_the_stores_accept_the_payloads(dataset):
     loaded = eventmaker.load(dataset.eventmaker)
     assert loaded["guests"] == [guest["_id"] for guest in dataset.eventmaker["guests"]]
     assert salesforce.load(dataset.salesforce)["ids"]["Lead"] == [r["Id"] for r in _records(dataset, "Lead")]
+    for campaign in dataset.campaigns:
+        labels = [s["Label"] for s in sorted(salesforce.member_statuses(campaign["campaign_id"]),
+                                             key=lambda s: s["SortOrder"])]
+        assert labels == [label for label, _, _ in SANDBOX_STATUSES]
+
+
+def test_one_campaign_per_event_the_first_is_the_sandbox_campaign(dataset):
+    events = dataset.eventmaker["events"]
+    assert [c["event_id"] for c in dataset.campaigns] == [e["_id"] for e in events]
+    assert dataset.campaigns[0]["campaign_id"] == SANDBOX_CAMPAIGN_ID
+    assert len({c["campaign_id"] for c in dataset.campaigns}) == 3
+    new = {r["Id"]: r for r in _records(dataset, "Campaign")}
+    assert set(new) == {c["campaign_id"] for c in dataset.campaigns[1:]}  # the sandbox campaign exists already
+    assert [c[EVENT_ID_FIELD] for c in dataset.campaigns] == [None, events[1]["_id"], None]
+    assert [new[c["campaign_id"]][EVENT_ID_FIELD] for c in dataset.campaigns[1:]] == [events[1]["_id"], None]
+    assert all(r["Name"] == e["title"] for r, e in zip(new.values(), events[1:]))
+    members = Counter(m["CampaignId"] for m in _records(dataset, "CampaignMember"))
+    assert set(members) <= {c["campaign_id"] for c in dataset.campaigns} and len(members) >= 2
+
+
+def test_participants_are_stamped_at_the_seed_time_so_a_later_sync_reads_them(dataset):
+    guests = dataset.eventmaker["guests"]
+    assert dataset.stamped_at == "2026-11-30T17:45:12.345Z"
+    assert {(g["created_at"], g["updated_at"]) for g in guests} == {(dataset.stamped_at, dataset.stamped_at)}
+    assert all(g["registered_at"] <= dataset.stamped_at for g in guests if g["registered_at"])
+    before = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")  # a bookmark left by an earlier sync
+    fresh = generate(participants=20, events=2, seed=1)
+    assert all(g["updated_at"] >= before for g in fresh.eventmaker["guests"])
+    store = EventmakerStore()
+    store.load(fresh.eventmaker)
+    event_id = fresh.eventmaker["events"][0]["_id"]
+    assert len(store.guests(event_id, updated_since=before + ".000Z")) == store.guest_count(event_id) > 0
+
+
+def test_the_summary_names_each_event_campaign_and_the_stamp(dataset):
+    text = "\n".join(summary_lines(dataset))
+    assert "400 participants in 3 events" in text and dataset.stamped_at in text
+    for campaign in dataset.campaigns:
+        assert f"event {campaign['event_id']} {campaign['title']!r} -> Campaign {campaign['campaign_id']}" in text
+    assert text.count(f"{EVENT_ID_FIELD} empty") == 2
 
 
 def test_small_populations_keep_the_catalogue_order():

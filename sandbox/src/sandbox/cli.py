@@ -154,7 +154,7 @@ def cmd_reset(layout: Layout, args) -> None:
 
 
 def cmd_seed(layout: Layout, args) -> None:
-    from sandbox.seed import generate
+    from sandbox.seed import generate, summary_lines
 
     stand_ins = running_clients(layout)
     dataset = generate(participants=args.participants, events=args.events, seed=args.seed)
@@ -163,9 +163,12 @@ def cmd_seed(layout: Layout, args) -> None:
             client.reset()
     stand_ins[SALESFORCE].load(dataset.salesforce)
     stand_ins[EVENTMAKER].load(dataset.eventmaker)
-    records = dataset.salesforce["records"]
-    print(f"seeded {len(dataset.eventmaker['guests'])} participants in {len(dataset.eventmaker['events'])} events; "
-          + ", ".join(f"{len(rows)} {name}s" for name, rows in records.items()) + " in Salesforce")
+    print("added to the sandbox's data:" if args.append else
+          "replaced the sandbox's data (issued Salesforce tokens stay valid):")
+    for line in summary_lines(dataset):
+        print(f"  {line}")
+    print("The participants are stamped with the time of this seed, later than any earlier sync's bookmark: "
+          "the next `meltano run sync` reads them all.")
 
 
 def cmd_import_csv(layout: Layout, args) -> None:
@@ -224,6 +227,30 @@ def cmd_status(layout: Layout, args) -> None:
     print(f"  CA bundle  {report['ca_bundle']}")
 
 
+def issue_tokens(salesforce: ControlClient) -> dict:
+    """A fresh refresh token of the sandbox's connected app, and the session it logs in to (OAuth refresh grant)."""
+    minted = salesforce.call("POST", "token")
+    reply = salesforce.session.post(minted["token_url"], timeout=salesforce.timeout, data={
+        "grant_type": "refresh_token", "refresh_token": minted["refresh_token"],
+        "client_id": minted["client_id"], "client_secret": minted["client_secret"]})
+    if reply.status_code != 200:
+        raise CliError(f"the refresh token was refused: {reply.status_code} {reply.text[:300]}")
+    login = reply.json()
+    return {**minted, "access_token": login["access_token"], "instance_url": login["instance_url"],
+            "id": login["id"]}
+
+
+def cmd_token(layout: Layout, args) -> None:
+    tokens = issue_tokens(running_clients(layout)[SALESFORCE])
+    tokens["ca_bundle"] = str(layout.ca_pem)
+    if args.json:
+        print(json.dumps(tokens, indent=2))
+        return
+    for name in ("refresh_token", "access_token", "instance_url", "id", "token_url", "client_id", "client_secret",
+                 "ca_bundle"):
+        print(f"{name:<14} {tokens[name]}")
+
+
 def _targets(layout: Layout, args) -> list[ControlClient]:
     stand_ins = running_clients(layout)
     return list(stand_ins.values()) if args.on == "both" else [stand_ins[args.on]]
@@ -263,13 +290,16 @@ def parser() -> argparse.ArgumentParser:
     command("reset", cmd_reset, "empty both stand-ins (Salesforce keeps the sandbox campaign)")
     seed = command("seed", cmd_seed, "generate realistic data and load it (replaces the data unless --append)")
     seed.add_argument("--participants", type=int, required=True)
-    seed.add_argument("--events", type=int, default=2)
+    seed.add_argument("--events", type=int, default=3, help="events, each with its own Campaign (default 3)")
     seed.add_argument("--seed", type=int, default=0, help="same seed, same data")
     seed.add_argument("--append", action="store_true", help="keep existing data (use another --seed)")
     importer = command("import-csv", cmd_import_csv, "import participants from a CSV file into an event")
     importer.add_argument("file")
     importer.add_argument("--event", required=True, help="the Eventmaker event _id")
     importer.add_argument("--category", help="guest_category_id for rows without one")
+    token = command("token", cmd_token, "issue a refresh token (and an access token) of the sandbox's connected "
+                    "app; valid until revoked, across seed, reset and restarts")
+    token.add_argument("--json", action="store_true")
     state = command("status", cmd_status, "URLs, credentials, CA bundle, running state, request counters")
     state.add_argument("--json", action="store_true")
     fault = command("fault", cmd_fault, "make the next requests matching 'METHOD path-regex' fail")

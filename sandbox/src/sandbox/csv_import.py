@@ -2,32 +2,30 @@
 
 Columns (header names, any order, case-insensitive): the guest fields of ``GUEST_COLUMNS`` and the
 optional ``salesforce_contact_id`` / ``salesforce_lead_id`` / ``salesforce_campaign_member_id``
-(any subset), which fill the participant's Salesforce refs (contracts §1). Bad rows are reported
-with their line number and skipped; the others are created.
+(any subset), which fill the participant's Salesforce refs (contracts §1) exactly as written: like
+Eventmaker's import, which knows nothing of Salesforce, it neither checks nor converts them (the
+target normalises 15/18-character forms and reports a malformed Id per participant). Bad rows are
+reported with their line number and skipped; the others are created.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sandbox.salesforce.ids import case_safe_suffix
 
 GUEST_COLUMNS = (
     "uid", "email", "first_name", "last_name", "company_name", "position", "phone_number", "status",
     "guest_category_id",
 )
-ID_COLUMNS = {  # CSV column -> (key in the salesforce refs, Salesforce key prefix)
-    "salesforce_contact_id": ("contact_id", "003"),
-    "salesforce_lead_id": ("lead_id", "00Q"),
-    "salesforce_campaign_member_id": ("campaign_member_id", "00v"),
+ID_COLUMNS = {  # CSV column -> key in the salesforce refs
+    "salesforce_contact_id": "contact_id",
+    "salesforce_lead_id": "lead_id",
+    "salesforce_campaign_member_id": "campaign_member_id",
 }
 IDENTITY_COLUMNS = ("email", "last_name", "company_name", "uid")
-_SALESFORCE_ID = re.compile(r"[0-9A-Za-z]{15}([0-9A-Za-z]{3})?")
 
 
 class CsvFileError(ValueError):
@@ -50,13 +48,6 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def salesforce_id(value: str, prefix: str) -> str:
-    """The 18-character form of a Salesforce Id with the expected key prefix; ValueError otherwise."""
-    if not _SALESFORCE_ID.fullmatch(value) or not value.startswith(prefix):
-        raise ValueError(f"{value!r} is not a 15- or 18-character Salesforce Id starting with {prefix}")
-    return value if len(value) == 18 else value + case_safe_suffix(value)
-
-
 def guest_from_row(row: dict[str, str], default_category_id: str | None) -> dict:
     """The guest body for one CSV row (blank cells left out); ValueError naming what is wrong."""
     guest = {name: row[name] for name in GUEST_COLUMNS if row.get(name)}
@@ -65,13 +56,7 @@ def guest_from_row(row: dict[str, str], default_category_id: str | None) -> dict
         raise ValueError("no guest_category_id (give the column or --category)")
     if not any(guest.get(name) for name in IDENTITY_COLUMNS):
         raise ValueError(f"needs at least one of {', '.join(IDENTITY_COLUMNS)}")
-    refs = {}
-    for column, (key, prefix) in ID_COLUMNS.items():
-        if row.get(column):
-            try:
-                refs[key] = salesforce_id(row[column], prefix)
-            except ValueError as exc:
-                raise ValueError(f"{column}: {exc}") from None
+    refs = {key: row[column] for column, key in ID_COLUMNS.items() if row.get(column)}
     if refs:
         guest["third_party_applications_refs"] = {"salesforce": refs}
     return guest

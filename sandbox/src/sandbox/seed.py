@@ -3,6 +3,12 @@ they relate to, as the two bulk-load payloads of contracts §3.
 
 Most participants are plain (varied statuses and check-ins). ``SPECIAL_CASES`` below is the one
 catalogue of the situations a sync must handle; ``Dataset.cases`` says which participants are which.
+
+Each event has its own Campaign (``Dataset.campaigns``): the first event the sandbox campaign
+``701000000000001AAA``, the others new ones with the same member statuses. Campaigns of odd-numbered
+events (the 2nd, the 4th, ...) carry the event's ``_id`` in ``Eventmaker_Event_Id__c``; the others leave
+it empty. Participants are created and updated at ``now`` (the seed's time, as Eventmaker stamps the
+records it creates), so a sync that ran before the seed reads them; everything else is fixed by ``seed``.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sandbox.salesforce.ids import case_safe_suffix
-from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID
+from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID, SANDBOX_STATUSES
 
+EVENT_ID_FIELD = "Eventmaker_Event_Id__c"
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ SPECIAL_CASES = (
     Case("imported_contact_id", "imported with salesforce_contact_id only (a seeded Contact)", count=2),
     Case("imported_lead_id", "imported with salesforce_lead_id only (a seeded Lead)", count=2),
     Case("imported_campaign_member_id", "imported with salesforce_campaign_member_id only (an existing "
-         "CampaignMember of the sandbox campaign, for a Contact)", count=1),
+         "CampaignMember of its event's campaign, for a Contact)", count=1),
     Case("imported_contact_and_lead_ids", "contact_id and lead_id: the Lead was converted into that Contact", count=1),
     Case("imported_contact_and_member_ids", "contact_id and the campaign_member_id of that Contact", count=1),
     Case("imported_lead_and_member_ids", "lead_id and the campaign_member_id of that Lead", count=1),
@@ -96,10 +103,16 @@ class Dataset:
     eventmaker: dict
     salesforce: dict
     cases: dict[str, list[str]] = field(default_factory=dict)
+    campaigns: list[dict] = field(default_factory=list)  # per event: event_id, title, campaign_id, event_field
+    stamped_at: str = ""  # the participants' created_at / updated_at
 
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso_ms(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _ascii(text: str) -> str:
@@ -126,11 +139,14 @@ def case_counts(participants: int, events: int) -> dict[str, int]:
 class _Builder:
     """Builds one dataset; ids depend on the seed so datasets of different seeds can be loaded together."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, now: datetime) -> None:
         self.rng = random.Random(seed)
         self.seed = seed
+        self.now = now
         self.eventmaker = {"events": [], "guest_categories": [], "guests": []}
-        self.salesforce = {"Contact": [], "Lead": [], "CampaignMember": []}
+        self.salesforce = {"Campaign": [], "CampaignMemberStatus": [], "Contact": [], "Lead": [], "CampaignMember": []}
+        self.campaigns: list[dict] = []
+        self.campaign_of_event: dict[str, str] = {}
         self._serial = 0
 
     def object_id(self, kind: int, number: int) -> str:
@@ -161,13 +177,33 @@ class _Builder:
         })
         return record_id
 
-    def add_member(self, *, contact_id: str | None = None, lead_id: str | None = None, status: str = "Sent") -> str:
+    def add_member(self, guest: dict, *, contact_id: str | None = None, lead_id: str | None = None,
+                   status: str = "Sent") -> str:
+        """A CampaignMember of the campaign of ``guest``'s event."""
         record_id = self.new_salesforce_id("00v")
         self.salesforce["CampaignMember"].append({
-            "Id": record_id, "CampaignId": SANDBOX_CAMPAIGN_ID, "ContactId": contact_id, "LeadId": lead_id,
-            "Status": status,
+            "Id": record_id, "CampaignId": self.campaign_of_event[guest["event_id"]], "ContactId": contact_id,
+            "LeadId": lead_id, "Status": status,
         })
         return record_id
+
+    def add_campaign(self, index: int, event: dict) -> None:
+        """The event's Campaign: the sandbox campaign for the first event, else a new one with its statuses."""
+        filled = index % 2 == 1
+        campaign_id = SANDBOX_CAMPAIGN_ID if index == 0 else self.new_salesforce_id("701")
+        if index:
+            self.salesforce["Campaign"].append({
+                "Id": campaign_id, "Name": event["title"][:80], "IsActive": True, "Status": "Planned",
+                "Type": "Conference", "StartDate": event["start_date"][:10], "EndDate": event["end_date"][:10],
+                EVENT_ID_FIELD: event["_id"] if filled else None,
+            })
+            self.salesforce["CampaignMemberStatus"] += [
+                {"CampaignId": campaign_id, "Label": label, "IsDefault": default, "HasResponded": responded,
+                 "SortOrder": order}
+                for order, (label, default, responded) in enumerate(SANDBOX_STATUSES, start=1)]
+        self.campaign_of_event[event["_id"]] = campaign_id
+        self.campaigns.append({"event_id": event["_id"], "title": event["title"], "campaign_id": campaign_id,
+                               EVENT_ID_FIELD: event["_id"] if filled else None})
 
     def add_events(self, count: int) -> list[list[str]]:
         """Events with their categories; returns the category ids of each event."""
@@ -176,11 +212,13 @@ class _Builder:
             title, zone, locale = EVENTS[index % len(EVENTS)]
             starts = BASE_TIME + timedelta(days=30 + 14 * index)
             event_id = self.object_id(1, index)
-            self.eventmaker["events"].append({
+            event = {
                 "_id": event_id, "title": f"{title} {starts.year}", "organizer": "Eventmaker Sandbox",
                 "start_date": _iso(starts), "end_date": _iso(starts + timedelta(days=1, hours=9)),
                 "timezone": zone, "locale": locale, "created_at": _iso(BASE_TIME), "updated_at": _iso(BASE_TIME),
-            })
+            }
+            self.eventmaker["events"].append(event)
+            self.add_campaign(index, event)
             category_ids = []
             for position, name in enumerate(CATEGORIES[: 2 + index % 3]):
                 category_id = self.object_id(2, index * 16 + position)
@@ -198,7 +236,7 @@ class _Builder:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         company = rng.choice(COMPANIES)
         status = rng.choices(tuple(STATUS_WEIGHTS), weights=tuple(STATUS_WEIGHTS.values()))[0]
-        created = BASE_TIME + timedelta(minutes=index)
+        registered_at = min(BASE_TIME + timedelta(minutes=index, hours=2), self.now)
         registered = status == "registered"
         return {
             "_id": self.object_id(3, index),
@@ -212,10 +250,10 @@ class _Builder:
             "position": rng.choice(POSITIONS),
             "phone_number": f"+33 6 {rng.randrange(10**8):08d}",
             "status": status,
-            "registered_at": _iso(created + timedelta(hours=2)) if registered else None,
+            "registered_at": _iso(registered_at) if registered else None,
             "showed_up": registered and rng.random() < CHECK_IN_RATE,
-            "created_at": _iso(created),
-            "updated_at": _iso(created + timedelta(hours=3)),
+            "created_at": _iso_ms(self.now),
+            "updated_at": _iso_ms(self.now),
             "deleted_at": None,
             "label_ids": [],
         }
@@ -246,11 +284,10 @@ def _apply_case(key: str, guest: dict, others: list[dict], build: _Builder) -> N
     elif key == "duplicate_email_other_event":
         guest["email"] = next((o["email"] for o in others if o["event_id"] != guest["event_id"]), guest["email"])
     elif key in ("trashed_synced", "trashed_never_synced"):
-        guest["deleted_at"] = _iso(BASE_TIME + timedelta(days=20))
-        guest["updated_at"] = guest["deleted_at"]
+        guest["deleted_at"] = guest["updated_at"]  # trashed when the seed made it
         if key == "trashed_synced":
             contact_id = build.add_contact(guest)
-            member_id = build.add_member(contact_id=contact_id, status="Registered")
+            member_id = build.add_member(guest, contact_id=contact_id, status="Registered")
             guest["third_party_applications_refs"] = _refs(contact_id, None, member_id, _iso(BASE_TIME + timedelta(days=10)))
     elif key == "invalid_email":
         guest["email"] = guest["email"].replace("@", " at ")
@@ -270,9 +307,9 @@ def _apply_imported(key: str, guest: dict, build: _Builder) -> None:
     lead_id = build.add_lead(guest, converted_into=contact_id) if wants_lead else None
     member_id = None
     if key in ("imported_campaign_member_id", "imported_contact_and_member_ids", "imported_all_ids"):
-        member_id = build.add_member(contact_id=contact_id)
+        member_id = build.add_member(guest, contact_id=contact_id)
     elif key == "imported_lead_and_member_ids":
-        member_id = build.add_member(lead_id=lead_id)
+        member_id = build.add_member(guest, lead_id=lead_id)
     shown = {
         "imported_contact_id": (contact_id, None, None),
         "imported_lead_id": (None, lead_id, None),
@@ -285,11 +322,12 @@ def _apply_imported(key: str, guest: dict, build: _Builder) -> None:
     guest["third_party_applications_refs"] = _refs(*shown)
 
 
-def generate(participants: int = 100, events: int = 2, seed: int = 0) -> Dataset:
-    """A dataset of ``participants`` participants over ``events`` events; same seed, same data."""
+def generate(participants: int = 100, events: int = 3, seed: int = 0, now: datetime | None = None) -> Dataset:
+    """A dataset of ``participants`` participants over ``events`` events, stamped ``now`` (default: the
+    current time); same seed and ``now``, same data."""
     if participants < 0 or events < 1:
         raise ValueError("participants must be >= 0 and events >= 1")
-    build = _Builder(seed)
+    build = _Builder(seed, now or datetime.now(timezone.utc))
     categories_by_event = build.add_events(events)
     guests = [build.plain_guest(index, categories_by_event) for index in range(participants)]
 
@@ -314,4 +352,21 @@ def generate(participants: int = 100, events: int = 2, seed: int = 0) -> Dataset
         eventmaker=build.eventmaker,
         salesforce={"records": build.salesforce},
         cases={key: [guests[index]["_id"] for index in indexes] for key, indexes in cases.items()},
+        campaigns=build.campaigns,
+        stamped_at=_iso_ms(build.now),
     )
+
+
+def summary_lines(dataset: Dataset) -> list[str]:
+    """What a seed made, for the person who ran it: counts, each event's campaign, the participants' stamp."""
+    records = dataset.salesforce["records"]
+    lines = [f"Eventmaker: {len(dataset.eventmaker['guests'])} participants in {len(dataset.eventmaker['events'])} "
+             f"events, created and updated at {dataset.stamped_at}"]
+    for campaign in dataset.campaigns:
+        field_state = f"{EVENT_ID_FIELD} = the event's _id" if campaign[EVENT_ID_FIELD] else f"{EVENT_ID_FIELD} empty"
+        lines.append(f"  event {campaign['event_id']} {campaign['title']!r} -> Campaign {campaign['campaign_id']} "
+                     f"({field_state})")
+    lines.append("Salesforce: " + ", ".join(f"{len(records[name])} {name}s" for name in
+                                            ("Contact", "Lead", "CampaignMember")) +
+                 f", {len(records['Campaign'])} new Campaigns besides {SANDBOX_CAMPAIGN_ID}")
+    return lines
