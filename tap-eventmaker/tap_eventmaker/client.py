@@ -101,7 +101,6 @@ class EventmakerStream(RESTStream):
     @functools.cached_property
     def authenticator(self) -> APIKeyAuthenticator:
         """The user API token, sent as the ``auth_token`` query parameter."""
-        errors.redact_third_party_logs(self.config["auth_token"])
         return APIKeyAuthenticator(
             key="auth_token", value=self.config["auth_token"], location="params"
         )

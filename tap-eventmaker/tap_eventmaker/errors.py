@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import logging
 import re
 import typing as t
 
@@ -67,32 +66,3 @@ def auth_rejected(response: requests.Response, secret: str | None) -> str:
         + describe_response(response, secret)
         + ". Check the auth_token setting, and that its user can see this event."
     )
-
-
-class TokenRedactingFilter(logging.Filter):
-    """Logging filter that hides the auth token in messages of third-party loggers."""
-
-    def __init__(self, secret: str | None) -> None:
-        """Hide ``secret`` (and any ``auth_token=`` value)."""
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message if it carries the token; never drop the record."""
-        message = record.getMessage()
-        redacted = redact(message, self.secret)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-#: urllib3 logs every request line, query string included, at DEBUG level.
-URL_LOGGING_LOGGERS = ("urllib3.connectionpool",)
-
-
-def redact_third_party_logs(secret: str | None) -> None:
-    """Install the token filter once on the loggers that print request URLs."""
-    for name in URL_LOGGING_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, TokenRedactingFilter) and f.secret == secret for f in logger.filters):
-            logger.addFilter(TokenRedactingFilter(secret))

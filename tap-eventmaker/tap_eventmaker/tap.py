@@ -9,7 +9,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
-from tap_eventmaker import streams
+from tap_eventmaker import log_redaction, streams
 from tap_eventmaker.client import (
     DEFAULT_MAX_TRIES,
     DEFAULT_REQUEST_TIMEOUT,
@@ -124,6 +124,11 @@ class TapEventmaker(Tap):
             description="Wait before the first retry; doubled for each further retry (with jitter).",
         ),
     ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Set up as the SDK does, then keep the auth token out of every log line of the process."""
+        super().__init__(*args, **kwargs)
+        log_redaction.install(self.config.get("auth_token"))
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Check the settings against the schema, then the selection rules it cannot state.
