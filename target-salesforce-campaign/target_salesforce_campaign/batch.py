@@ -1,9 +1,9 @@
 """One batch of participants: prepare, match, write Contacts/Leads, then CampaignMembers.
 
-Costs per batch of ≤200 new participants: one Composite call for all lookups, one Collections
-create (an upsert on `external_id_field` when set), one Collections create of members.
-Participants that carry stored IDs have their CampaignMembers looked up in that same Composite
-call. Unchanged participants cost nothing.
+Costs per batch of ≤200 new participants: one Composite call for all lookups (lookup.py: people
+by stored Id, external ID and key, and their CampaignMembers), one Collections create (an upsert
+on `key_external_id_field` or `external_id_field` when set), one Collections create of members.
+Unchanged participants cost nothing.
 """
 
 from __future__ import annotations
@@ -11,34 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from target_salesforce_campaign import lookup as lookups
 from target_salesforce_campaign import mapping, membership, validation
 from target_salesforce_campaign.errors import ErrorClass, RecordError, error_from_save_result
 from target_salesforce_campaign.fingerprint import fingerprint
+from target_salesforce_campaign.ids import canonical_id
+from target_salesforce_campaign.lookup import KnownMembers
 from target_salesforce_campaign.matching import (
     CONTACTS_THEN_LEADS,
-    FoundRecord,
     Lookup,
     Matched,
     StoredIds,
-    ToCreate,
     match,
     normalize_key,
+    stored_ids,
 )
-from target_salesforce_campaign.salesforce_client import SalesforceClient, in_clause_queries
+from target_salesforce_campaign.salesforce_client import SalesforceClient
 from target_salesforce_campaign.writeback import salesforce_entry
-
-MEMBERS_SOQL = (
-    "SELECT Id, ContactId, LeadId, Status FROM CampaignMember WHERE CampaignId = {cid} AND {link:literal} IN {values}"
-)
-
-
-@dataclass
-class KnownMembers:
-    """The campaign's members already read for some Contacts/Leads (`looked_up`), by person Id."""
-
-    by_person: dict[str, membership.Member] = field(default_factory=dict)
-    looked_up: set[str] = field(default_factory=set)
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -53,6 +42,7 @@ class Settings:
     lead_company_fallback: str
     force_resend: bool = False
     external_id_field: str | None = None  # Contact/Lead External ID field holding the participant's _id
+    key_external_id_field: str | None = None  # Contact/Lead External ID field holding the normalised key
 
 
 @dataclass(eq=False)
@@ -108,10 +98,15 @@ class BatchSync:
     # --- preparation (no calls) ---------------------------------------------------------------
 
     def _payload(self, record: dict, sobject: str) -> dict:
+        """Mapped fields; with `key_external_id_field`, the normalised key stamped in it (creates and updates)."""
         s = self.settings
-        return mapping.build_payload(
+        payload = mapping.build_payload(
             record, s.field_mapping, set(self.rules[sobject]), sobject, s.lead_company_fallback, s.external_id_field
         )
+        key = normalize_key(payload.get(s.uniqueness_key))
+        if s.key_external_id_field and key:
+            payload[s.key_external_id_field] = key
+        return payload
 
     def _fingerprint(self, p: Participant) -> str:
         return fingerprint(p.payload, p.status, self.settings.campaign_id, p.sobject)
@@ -122,10 +117,13 @@ class BatchSync:
     def prepare(self, record: dict) -> Participant:
         """Participant with its payload; already accounted for when nothing must be sent."""
         entry = salesforce_entry(record)
-        ids = StoredIds(entry["contact_id"], entry["lead_id"], entry["campaign_member_id"])
+        ids = stored_ids(entry)
         status = mapping.member_status(record, self.settings.status_mapping)
-        p = Participant(record, entry, ids, status, self.settings.uniqueness_key)
-        self._set_object(p, expected_object(ids, self.settings.create_as))
+        p = Participant(record, entry, StoredIds() if isinstance(ids, RecordError) else ids, status, self.settings.uniqueness_key)
+        self._set_object(p, expected_object(p.ids, self.settings.create_as))
+        if isinstance(ids, RecordError):
+            p.fail(ids, None)  # not final: re-importing the right ID changes the participant
+            return p
         if record.get("deleted_at") and not (ids.contact_id or ids.lead_id):
             p.result = "skipped"  # trashed and never synced: nothing to create (contracts §3)
             return p
@@ -170,44 +168,26 @@ class BatchSync:
                 p.result = "created" if p.created else "updated"
                 p.fingerprint = self._fingerprint(p)
 
-    def _member_queries(self, contact_ids: list[str], lead_ids: list[str]) -> list[str]:
-        cid = self.settings.campaign_id
-        return in_clause_queries(MEMBERS_SOQL, contact_ids, cid=cid, link="ContactId") + in_clause_queries(
-            MEMBERS_SOQL, lead_ids, cid=cid, link="LeadId"
-        )
+    def _lookup_fields(self) -> lookups.Fields:
+        s = self.settings
+        return lookups.Fields((s.uniqueness_key,), s.external_id_field, s.match_mode == CONTACTS_THEN_LEADS)
 
     def _lookup(self, pending: list[Participant]) -> tuple[Lookup, KnownMembers]:
-        """One Composite call: records by stored ID, by external ID and by key, and the stored IDs' members."""
-        key, ext = self.settings.uniqueness_key, self.settings.external_id_field
-        contact_fields = ", ".join(dict.fromkeys(f for f in ("Id", key, ext) if f))
-        lead_fields = f"{contact_fields}, IsConverted, ConvertedContactId"
-        contact_ids = [p.ids.contact_id for p in pending if p.ids.contact_id]
-        lead_ids = [p.ids.lead_id for p in pending if p.ids.lead_id]
-        keys = [p.payload[key] for p in pending if p.key]
-        by_field = "SELECT {f:literal} FROM {o:literal} WHERE {field:literal} IN {values}"  # converted Leads too
-        plan = [
-            ("Contact", in_clause_queries(by_field, contact_ids, f=contact_fields, o="Contact", field="Id")),
-            ("Lead", in_clause_queries(by_field, lead_ids, f=lead_fields, o="Lead", field="Id")),
-        ]
-        if ext:  # our own records, Contacts and Leads whatever match_mode
-            external_ids = [p.record["_id"] for p in pending]
-            plan.append(("Contact", in_clause_queries(by_field, external_ids, f=contact_fields, o="Contact", field=ext)))
-            plan.append(("Lead", in_clause_queries(by_field, external_ids, f=lead_fields, o="Lead", field=ext)))
-        plan.append(("Contact", in_clause_queries(by_field, keys, f=contact_fields, o="Contact", field=key)))
-        if self.settings.match_mode == CONTACTS_THEN_LEADS:
-            plan.append(("Lead", in_clause_queries(by_field, keys, f=lead_fields, o="Lead", field=key)))
-        soqls = [(sobject, soql) for sobject, queries in plan for soql in queries]
-        member_soqls = self._member_queries(contact_ids, lead_ids)
-        results = self.client.query_many([soql for _, soql in soqls] + member_soqls)
-        lookup = Lookup()
-        for (sobject, _), rows in zip(soqls, results):
-            for row in rows:
-                converted = row.get("ConvertedContactId") if row.get("IsConverted") else None
-                external_id = normalize_key(row.get(ext)) if ext else None
-                lookup.add(FoundRecord(sobject, row["Id"], normalize_key(row.get(key)), converted, external_id))
-        member_rows = [row for rows in results[len(soqls):] for row in rows]
-        members = membership.index_members([membership.member_from_record(row) for row in member_rows])
-        return lookup, KnownMembers(members, set(contact_ids) | set(lead_ids))
+        """One Composite call: people by stored ID, external ID and key, and the campaign's members among them."""
+        s = self.settings
+        wanted = lookups.Wanted(
+            contact_ids=frozenset(p.ids.contact_id for p in pending if p.ids.contact_id),
+            lead_ids=frozenset(p.ids.lead_id for p in pending if p.ids.lead_id),
+            external_ids=frozenset(p.record["_id"] for p in pending) if s.external_id_field else frozenset(),
+            match_values={s.uniqueness_key: frozenset(p.key for p in pending if p.key)},
+        )
+        return self._run_lookup(wanted)
+
+    def _run_lookup(self, wanted: lookups.Wanted) -> tuple[Lookup, KnownMembers]:
+        fields = self._lookup_fields()
+        plan = lookups.plan(wanted, fields, [self.settings.campaign_id], self.client.url_budget)
+        results = self.client.query_many([soql for _, soql in plan.people] + plan.members)
+        return lookups.read(plan, results, fields, wanted)
 
     def _match_all(
         self, pending: list[Participant], lookup: Lookup
@@ -271,24 +251,31 @@ class BatchSync:
                     self._fail_from_result(p, result)
         for p, result in zip(creates, self._create(creates)):
             if result.get("success"):
-                p.person_id, p.created = result["id"], result.get("created", True)
+                p.person_id, p.created = canonical_id(result["id"]), result.get("created", True)
             else:
                 self._fail_from_result(p, result)
 
+    def _upsert_field(self, p: Participant) -> str | None:
+        """The External ID a new record is upserted on: the normalised key, else the participant's _id."""
+        s = self.settings
+        return s.key_external_id_field if s.key_external_id_field and p.key else s.external_id_field
+
     def _create(self, creates: list[Participant]) -> list[dict]:
-        """Save results of the new records, in order: upserts on the external ID, else plain creates."""
-        ext = self.settings.external_id_field
-        if not creates:
-            return []
-        if not ext:
-            body = [{"attributes": {"type": p.sobject}, **p.payload} for p in creates]
-            # retry=False: after a failed create call its outcome is unknown; the batch re-matches instead.
-            return self.client.save("POST", body, retry=False)
+        """Save results of the new records, in order: upserts on an External ID, else plain creates.
+
+        An upsert on the key is what keeps concurrent runs from creating one person twice: the
+        second run's upsert finds the first run's record by the key and updates it.
+        """
+        groups: dict[tuple[str, str | None], list[Participant]] = {}
+        for p in creates:
+            groups.setdefault((p.sobject, self._upsert_field(p)), []).append(p)
         results: dict[Participant, dict] = {}
-        for sobject in dict.fromkeys(p.sobject for p in creates):
-            group = [p for p in creates if p.sobject == sobject]
+        for (sobject, upsert_field), group in groups.items():
             body = [{"attributes": {"type": sobject}, **p.payload} for p in group]
-            results.update(zip(group, self.client.upsert(sobject, ext, body)))
+            if upsert_field:
+                results.update(zip(group, self.client.upsert(sobject, upsert_field, body)))
+            else:  # retry=False: after a failed create call its outcome is unknown; the batch re-matches instead
+                results.update(zip(group, self.client.save("POST", body, retry=False)))
         return [results[p] for p in creates]
 
     # --- CampaignMembers ------------------------------------------------------------------------
@@ -297,11 +284,13 @@ class BatchSync:
         """The campaign's members for these Contacts/Leads: those not already known, in one query call."""
         known = known or KnownMembers()
         unknown = [p for p in people if p.person_id not in known.looked_up]
-        soqls = self._member_queries(
-            [p.person_id for p in unknown if p.sobject == "Contact"], [p.person_id for p in unknown if p.sobject == "Lead"]
+        wanted = lookups.Wanted(
+            contact_ids=frozenset(p.person_id for p in unknown if p.sobject == "Contact"),
+            lead_ids=frozenset(p.person_id for p in unknown if p.sobject == "Lead"),
         )
+        soqls = lookups.member_queries(wanted, self._lookup_fields(), [self.settings.campaign_id], self.client.url_budget)
         rows = [row for rows in self.client.query_many(soqls) for row in rows] if soqls else []
-        return {**known.by_person, **membership.index_members([membership.member_from_record(row) for row in rows])}
+        return {**known.by_person, **membership.index_members([lookups.member_of(row) for row in rows])}
 
     def _write_members(self, ready: list[Participant], known: KnownMembers) -> None:
         # New Contacts/Leads cannot be members yet: only existing ones are looked up.
@@ -333,7 +322,7 @@ class BatchSync:
         for group, result in zip(groups, self.client.save("POST", body)):
             if result.get("success"):
                 for p in group:
-                    p.member_id = result["id"]
+                    p.member_id = canonical_id(result["id"])
                 continue
             error = error_from_save_result(result)
             if error.code == "DUPLICATE_VALUE":
@@ -350,8 +339,9 @@ class BatchSync:
         for group in groups:
             member = found.get(group[-1].person_id)
             if member is None:
+                error = RecordError("DUPLICATE_VALUE", "Already a campaign member, but not found again; retried next run")
                 for p in group:
-                    p.fail(RecordError("DUPLICATE_VALUE", "Already a campaign member, but not found again"), None)
+                    p.fail(error, None)  # not final: the next run looks the member up again
                 continue
             for p in group:
                 p.member_id = member.id

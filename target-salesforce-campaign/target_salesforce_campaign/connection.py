@@ -9,8 +9,9 @@ from simple_salesforce.format import format_soql
 
 from target_salesforce_campaign import auth, mapping, validation
 from target_salesforce_campaign.batch import BatchSync, Settings
+from target_salesforce_campaign.ids import canonical_id
 from target_salesforce_campaign.errors import ConfigError, ErrorClass, SalesforceCallError, TargetError
-from target_salesforce_campaign.salesforce_client import SalesforceClient
+from target_salesforce_campaign.salesforce_client import SalesforceClient, incomplete, query_path
 from target_salesforce_campaign.summary import RunSummary
 from target_salesforce_campaign.writeback import DEFAULT_WRITEBACK_CONCURRENCY, EventmakerWriter, eventmaker_defaults
 
@@ -34,6 +35,7 @@ def settings_from_config(config: dict) -> Settings:
         lead_company_fallback=config["lead_company_fallback"],
         force_resend=config["force_resend"],
         external_id_field=config.get("external_id_field") or None,
+        key_external_id_field=config.get("key_external_id_field") or None,
     )
 
 
@@ -55,23 +57,23 @@ def writer_from_config(config: dict) -> EventmakerWriter | None:
     )
 
 
-def external_id_problems(field_name: str, describes: dict[str, dict]) -> list[str]:
+def external_id_problems(field_name: str, describes: dict[str, dict], setting: str = "external_id_field") -> list[str]:
     """What stops `field_name` from serving as our External ID on Contact and Lead (empty: nothing)."""
     problems = []
     for sobject in PERSON_OBJECTS:
         found = next((f for f in describes.get(sobject, {}).get("fields", []) if f["name"] == field_name), None)
         if found is None:
-            problems.append(f"external_id_field {field_name!r} does not exist on {sobject} (or is not visible to this user)")
+            problems.append(f"{setting} {field_name!r} does not exist on {sobject} (or is not visible to this user)")
         elif not found.get("externalId"):
-            problems.append(f"external_id_field {field_name!r} is not an External ID field on {sobject}")
+            problems.append(f"{setting} {field_name!r} is not an External ID field on {sobject}")
         elif not (found.get("createable") and found.get("updateable")):
-            problems.append(f"external_id_field {field_name!r} is not createable and updateable on {sobject} "
+            problems.append(f"{setting} {field_name!r} is not createable and updateable on {sobject} "
                             "(check its field-level security)")
         elif not found.get("unique"):
-            logger.warning("external_id_field %r is not marked Unique on %s: two concurrent creates could still "
-                           "both land; make it Unique.", field_name, sobject)
+            logger.warning("%s %r is not marked Unique on %s: two concurrent creates could still both land; "
+                           "make it Unique.", setting, field_name, sobject)
     if problems:
-        problems.append("create it on both objects as Text(255), External ID, Unique, or unset external_id_field")
+        problems.append(f"create it on both objects as Text(255), External ID, Unique, or unset {setting}")
     return problems
 
 
@@ -101,8 +103,25 @@ def check_configuration(
         problems.append(f"uniqueness_key {settings.uniqueness_key!r} is not filled by field_mapping")
     if settings.external_id_field:
         problems += external_id_problems(settings.external_id_field, describes or {})
+    if settings.key_external_id_field:
+        problems += external_id_problems(settings.key_external_id_field, describes or {}, "key_external_id_field")
+        if settings.key_external_id_field in {settings.external_id_field, settings.uniqueness_key}:
+            problems.append("key_external_id_field must be a field of its own (not external_id_field or uniqueness_key)")
     if problems:
         raise ConfigError("Configuration errors (nothing was written): " + "; ".join(problems) + ".")
+
+
+def start_reads(client: SalesforceClient, campaign_id: str) -> tuple[set[str], dict[str, dict]]:
+    """The campaign's member statuses and the Contact and Lead describes, in one Composite call."""
+    soql = format_soql("SELECT Label FROM CampaignMemberStatus WHERE CampaignId = {}", campaign_id)
+    bodies = client.reads([query_path(soql), *(f"sobjects/{name}/describe" for name in PERSON_OBJECTS)])
+    statuses_page, *describe_bodies = bodies
+    if not (isinstance(statuses_page, dict) and isinstance(statuses_page.get("records"), list)) or not all(
+        isinstance(d, dict) and isinstance(d.get("fields"), list) for d in describe_bodies
+    ):
+        raise incomplete("the start-of-run reads (campaign statuses, describes) lack their records or fields")
+    statuses = {row.get("Label") for row in statuses_page["records"] if isinstance(row, dict)}
+    return statuses - {None}, dict(zip(PERSON_OBJECTS, describe_bodies))
 
 
 @dataclass
@@ -118,6 +137,8 @@ class RunContext:
 def open_run(config: dict) -> RunContext:
     """Authenticate and check the configuration against the org, before any write."""
     settings = settings_from_config(config)
+    if canonical_id(settings.campaign_id, "Campaign") is None:
+        raise ConfigError(f"campaign_id {settings.campaign_id!r} is not a Campaign Id (15 or 18 characters, prefix 701).")
     writer = writer_from_config(config)
     session = auth.new_session(config)
     try:
@@ -127,13 +148,7 @@ def open_run(config: dict) -> RunContext:
             max_api_usage_percent=float(config["max_api_usage_percent"]),
             can_reauthenticate=auth.can_reauthenticate(config),
         )
-        statuses = {
-            row["Label"]
-            for row in client.query_all(
-                format_soql("SELECT Label FROM CampaignMemberStatus WHERE CampaignId = {}", settings.campaign_id)
-            )
-        }
-        describes = {name: client.describe(name) for name in PERSON_OBJECTS}
+        statuses, describes = start_reads(client, settings.campaign_id)
     except SalesforceCallError as exc:  # a direct token refused by the first call
         if exc.error_class is not ErrorClass.AUTH:
             raise

@@ -5,16 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from target_salesforce_campaign.errors import RecordError
+from target_salesforce_campaign.ids import KEY_PREFIXES, canonical_id
 
 CONTACTS_ONLY = "contacts_only"
 CONTACTS_THEN_LEADS = "contacts_then_leads"
 
 
+SIMPLE_LOWER = {"\u0130": "i"}  # the one character whose full lower case (str.lower) is not its simple one
+
+
+def salesforce_lower(text: str) -> str:
+    """Lower case as Salesforce compares text: each character's simple lower-case mapping.
+
+    Not Unicode case folding (`ß` stays `ß`, `ﬀ` stays `ﬀ`, so `straße` is not `strasse`), and
+    character by character: `İ` is `i`, a final `Σ` is `σ` (str.lower() gives `i̇` and `ς`).
+    """
+    return "".join(SIMPLE_LOWER.get(char) or char.lower() for char in text)
+
+
 def normalize_key(value: object) -> str | None:
-    """Key as Salesforce compares it (trimmed, case-insensitive); None when empty."""
+    """Key as Salesforce compares it (trimmed, simple lower case); None when empty."""
     if value is None:
         return None
-    text = str(value).strip().casefold()
+    text = salesforce_lower(str(value).strip())
     return text or None
 
 
@@ -25,6 +38,25 @@ class StoredIds:
     contact_id: str | None = None
     lead_id: str | None = None
     campaign_member_id: str | None = None
+
+
+def stored_ids(entry: dict) -> StoredIds | RecordError:
+    """The entry's IDs in canonical 18-character form; a malformed one is the participant's error."""
+    found = {}
+    for name, sobject in (("contact_id", "Contact"), ("lead_id", "Lead"), ("campaign_member_id", "CampaignMember")):
+        raw = entry.get(name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            found[name] = None
+            continue
+        found[name] = canonical_id(raw, sobject)
+        if found[name] is None:
+            return RecordError(
+                "INVALID_STORED_ID",
+                f"The stored {name} {str(raw)[:40]!r} is not a {sobject} Id (15 or 18 characters, prefix "
+                f"{KEY_PREFIXES[sobject]})",
+                (name,),
+            )
+    return StoredIds(**found)
 
 
 @dataclass(frozen=True)

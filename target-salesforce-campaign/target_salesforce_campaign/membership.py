@@ -20,11 +20,6 @@ class Member:
         return self.contact_id or self.lead_id
 
 
-def member_from_record(record: dict) -> Member:
-    """Member from a SOQL row."""
-    return Member(record["Id"], record.get("ContactId"), record.get("LeadId"), record.get("Status"))
-
-
 def index_members(members: list[Member]) -> dict[str, Member]:
     """Members by the Contact/Lead Id they point to."""
     return {m.person_id: m for m in members if m.person_id}

@@ -13,16 +13,17 @@ from __future__ import annotations
 import logging
 import re
 import time
-import urllib.parse
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, NoReturn
+from typing import Callable, Iterator, NoReturn
 
 import backoff
 import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
-from simple_salesforce.format import format_soql
 
+from target_salesforce_campaign import soql as soql_text
+
+from target_salesforce_campaign.ids import canonical_id
 from target_salesforce_campaign.errors import (
     BudgetExceeded,
     ErrorClass,
@@ -33,8 +34,8 @@ from target_salesforce_campaign.errors import (
 logger = logging.getLogger(__name__)
 
 COLLECTION_LIMIT = 200  # sObject Collections records per call
-COMPOSITE_LIMIT = 25  # subrequests per Composite call
-IN_CHUNK = 200  # values per SOQL IN (...) clause
+QUERIES_PER_CALL = 5  # Composite: at most 5 query/queryAll/sObject Collections subrequests per call
+INCOMPLETE = "INCOMPLETE_REPLY"  # a reply whose shape or length does not match the request (transient)
 COLLECTIONS = "composite/sobjects"
 LIMIT_INFO = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
 
@@ -69,12 +70,6 @@ def chunks(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def in_clause_queries(template: str, values: Iterable[str], **fixed: object) -> list[str]:
-    """SOQL texts with `{values}` replaced by escaped IN-chunks (format_soql quotes every value)."""
-    unique = sorted(set(values))
-    return [format_soql(template, values=chunk, **fixed) for chunk in chunks(unique, IN_CHUNK)]
-
-
 def retry_transient(max_tries: int, factor: float, **options: object) -> Callable:
     """The one retry policy: transient SalesforceCallErrors retried, exponential backoff with full jitter."""
     return backoff.on_exception(
@@ -101,6 +96,37 @@ def _call_error(exc: Exception) -> SalesforceCallError:
     if isinstance(exc, SalesforceError):
         return _error_from_body(exc.content, exc.status, f"HTTP {exc.status} from {exc.resource_name}")
     return SalesforceCallError("CONNECTION_ERROR", type(exc).__name__)
+
+
+def incomplete(message: str) -> SalesforceCallError:
+    """The transient error of a reply that does not cover the request."""
+    return SalesforceCallError(INCOMPLETE, f"Salesforce's reply does not match the request: {message}")
+
+
+def query_path(soql: str) -> str:
+    """The query path of a statement, relative to the API version (for `reads`)."""
+    return f"query?q={soql_text.encode(soql)}"
+
+
+def _page_checked(body: object) -> dict:
+    """A query result page, if it has its records list of objects."""
+    if not (isinstance(body, dict) and isinstance(body.get("records"), list)):
+        raise incomplete("a query result without its records list")
+    if not all(isinstance(row, dict) for row in body["records"]):
+        raise incomplete("a query result whose records are not objects")
+    return body
+
+
+def _composite_responses(reply: object, expected: int) -> list[dict]:
+    """The subresponses of a Composite reply, in request order (by referenceId); checked for shape."""
+    subs = reply.get("compositeResponse") if isinstance(reply, dict) else None
+    if not isinstance(subs, list) or not all(isinstance(sub, dict) for sub in subs):
+        raise incomplete("a Composite reply without its compositeResponse list")
+    by_reference = {sub.get("referenceId"): sub for sub in subs}
+    missing = [i for i in range(expected) if f"r{i}" not in by_reference]
+    if missing or len(subs) != expected:
+        raise incomplete(f"{len(subs)} Composite subresponses for {expected} subrequests")
+    return [by_reference[f"r{i}"] for i in range(expected)]
 
 
 def _raise(error: SalesforceCallError) -> NoReturn:
@@ -180,45 +206,63 @@ class SalesforceClient:
 
     def query_all(self, soql: str) -> list[dict]:
         """One SOQL query, following nextRecordsUrl."""
-        return list(self.call(lambda sf: sf.query_all(soql))["records"])
+        return self.query_many([soql])[0]
 
     def query_many(self, soqls: list[str]) -> list[list[dict]]:
-        """Several SOQL queries in one Composite call each 25 (one API call), pages followed."""
-        results: list[list[dict]] = []
-        for group in chunks(soqls, COMPOSITE_LIMIT):
+        """Several SOQL queries, 5 per Composite call (Salesforce's limit for query subrequests), pages followed.
+
+        A lone statement is a plain GET. Each reply must have the shape asked for (one result per
+        query, each a list of records), else the call is a transient error (INCOMPLETE_REPLY).
+        """
+        pages: list[dict] = []
+        for group in chunks(soqls, QUERIES_PER_CALL):
             if len(group) == 1:
-                results.append(self.query_all(group[0]))
-                continue
-            body = {
-                "allOrNone": False,
-                "compositeRequest": [
-                    {"method": "GET", "url": self._query_url(soql), "referenceId": f"q{i}"}
-                    for i, soql in enumerate(group)
-                ],
-            }
-            response = self.call(lambda sf: sf.restful("composite", method="POST", json=body))
-            for sub in response["compositeResponse"]:
-                results.append(self._records_of(sub))
-        return results
+                pages.append(self.call(lambda sf, q=group[0]: _page_checked(sf.restful(self._query_path(q)))))
+            else:
+                pages += self.call(lambda sf, g=group: [_page_checked(b) for b in self._composite(sf, g)])
+        return [self._all_records(page) for page in pages]
+
+    def reads(self, paths: list[str]) -> list[object]:
+        """Bodies of GET requests (paths under the API version, e.g. `sobjects/Lead/describe`), one Composite call.
+
+        At most 5 of them may be queries (Salesforce's limit); a failed one fails the call.
+        """
+        return self.call(lambda sf: self._composite(sf, [f"/services/data/v{sf.sf_version}/{p}" for p in paths]))
+
+    def _composite(self, sf: Salesforce, urls_or_soqls: list[str]) -> list[object]:
+        """Bodies of GET subrequests (URLs, or SOQL statements) of one Composite call, each checked, in order."""
+        urls = [u if u.startswith("/services/") else self._query_url(u) for u in urls_or_soqls]
+        body = {
+            "allOrNone": False,
+            "compositeRequest": [{"method": "GET", "url": url, "referenceId": f"r{i}"} for i, url in enumerate(urls)],
+        }
+        bodies = []
+        for sub in _composite_responses(sf.restful("composite", method="POST", json=body), len(urls)):
+            status = sub.get("httpStatusCode", 200)
+            if not isinstance(status, int) or status >= 300:
+                _raise(_error_from_body(sub.get("body"), status, f"HTTP {status} from a Composite subrequest"))
+            bodies.append(sub.get("body"))
+        return bodies
+
+    def _query_path(self, soql: str) -> str:
+        return query_path(soql)
 
     def _query_url(self, soql: str) -> str:
-        return f"/services/data/v{self.sf.sf_version}/query?q={urllib.parse.quote(soql)}"
+        return soql_text.query_url(self.sf.sf_version, soql)
 
-    def _records_of(self, sub: dict) -> list[dict]:
-        body, status = sub.get("body"), sub.get("httpStatusCode", 200)
-        if status >= 300:
-            _raise(_error_from_body(body, status, f"HTTP {status} from a Composite query"))
+    @property
+    def url_budget(self) -> int:
+        """Encoded bytes one statement may take (URI limit minus the query URL and header allowance)."""
+        return soql_text.url_budget(self.sf.sf_version)
+
+    def _all_records(self, body: dict) -> list[dict]:
         records = list(body["records"])
         next_url = body.get("nextRecordsUrl")
         while next_url:
-            page = self.call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
+            page = self.call(lambda sf, url=next_url: _page_checked(sf.query_more(url, identifier_is_url=True)))
             records.extend(page["records"])
             next_url = page.get("nextRecordsUrl")
         return records
-
-    def describe(self, sobject: str) -> dict:
-        """describe() of one object."""
-        return dict(self.call(lambda sf: getattr(sf, sobject).describe()))
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -248,11 +292,24 @@ class SalesforceClient:
         return self._retry_records(path, "PATCH", records, results, retried)
 
     def _send_collections(self, path: str, method: str, records: list[dict], *, retry: bool = True) -> list[dict]:
-        """One sObject Collections call per 200 records; per-record results in input order."""
+        """One sObject Collections call per 200 records; per-record results in input order.
+
+        A result missing or of the wrong shape is a transient failure of its record (INCOMPLETE_REPLY),
+        retried like any other. Without `retry` (creates, whose outcome a missing result leaves
+        unknown) such a reply fails the whole call, so the batch re-matches before sending again.
+        """
         results: list[dict] = []
         for chunk in chunks(records, COLLECTION_LIMIT):
             body = {"allOrNone": False, "records": chunk}
-            results.extend(self.call(lambda sf, b=body: sf.restful(path, method=method, json=b), retry=retry))
+
+            def send(sf: Salesforce, body: dict = body) -> list[dict]:
+                checked, bad = checked_results(sf.restful(path, method=method, json=body), body["records"],
+                                               upsert=path != COLLECTIONS)
+                if bad and not retry:
+                    raise incomplete(f"{bad} of {len(body['records'])} created records without a result")
+                return checked
+
+            results.extend(self.call(send, retry=retry))
         return results
 
     def _retry_records(
@@ -269,6 +326,43 @@ class SalesforceClient:
             for i, result in zip(pending, self._send_collections(path, method, [records[i] for i in pending])):
                 results[i] = result
         return results
+
+
+def _missing(what: str) -> dict:
+    return {"success": False, "errors": [{"statusCode": INCOMPLETE, "message": f"Salesforce's reply {what}", "fields": []}]}
+
+
+def _result_problem(result: object, record: dict, *, upsert: bool) -> str | None:
+    """What makes `result` no Collections result for `record`, or None."""
+    if not (isinstance(result, dict) and isinstance(result.get("success"), bool)):
+        return "has no result of the right shape for this record"
+    if not result["success"]:
+        return None if isinstance(result.get("errors"), list) else "gives a failure without its errors"
+    record_id = canonical_id(result.get("id"))
+    if record_id is None or (record.get("Id") and canonical_id(record["Id"]) != record_id):
+        return "gives a success without this record's Id"
+    if upsert and not isinstance(result.get("created"), bool):
+        return "gives an upsert success without 'created'"
+    return None
+
+
+def checked_results(reply: object, records: list[dict], *, upsert: bool) -> tuple[list[dict], int]:
+    """One result per record (Ids canonical), a transient INCOMPLETE_REPLY failure where the reply has none
+    of the right shape; and how many such. A reply that is no list, or has more results than records
+    (their order cannot be trusted), is an INCOMPLETE_REPLY error of the whole call."""
+    if not isinstance(reply, list) or len(reply) > len(records):
+        count = len(reply) if isinstance(reply, list) else 0
+        raise incomplete(f"{type(reply).__name__} of {count} results for {len(records)} records")
+    results, bad = [], 0
+    for i, record in enumerate(records):
+        result = reply[i] if i < len(reply) else None
+        problem = "has no result for this record" if i >= len(reply) else _result_problem(result, record, upsert=upsert)
+        if problem:
+            bad += 1
+            results.append(_missing(problem))
+        else:
+            results.append({**result, "id": canonical_id(result["id"])} if result["success"] else result)
+    return results, bad
 
 
 def _is_transient_result(result: dict) -> bool:

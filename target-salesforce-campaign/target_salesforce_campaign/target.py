@@ -67,6 +67,14 @@ class TargetSalesforceCampaign(Target):
             "stamped on matched records. Unset: plain creates. Checked at start.",
         ),
         th.Property(
+            "key_external_id_field",
+            th.StringType,
+            description="Optional External ID field (Text(255), External ID, Unique, case-insensitive) on both Contact and "
+            "Lead, e.g. Eventmaker_Key__c, that holds the participant's normalised uniqueness key (trimmed, lower case): "
+            "creates become upserts on it, so concurrent runs (per-event slices, a sync beside a resend) never create a "
+            "second Contact/Lead for one key; it is stamped on matched records too. Checked at start.",
+        ),
+        th.Property(
             "field_mapping",
             th.ObjectType(additional_properties=th.StringType),
             default=DEFAULT_FIELD_MAPPING,

@@ -13,11 +13,13 @@ import pytest
 from singer_sdk.testing import target_sync_test
 from tap_eventmaker.tap import TapEventmaker
 
+from target_salesforce_campaign.ids import case_safe_suffix
 from target_salesforce_campaign.target import TargetSalesforceCampaign
 
 SF = "https://sf.test"
 EM = "http://em.test"
 CAMPAIGN = "701000000000001AAA"
+LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
 STATUSES = ["Sent", "Responded", "Invited", "Registered", "Attended", "No Show", "Cancelled"]
 
 
@@ -72,19 +74,34 @@ class FakeSalesforce:
             return {"totalSize": len(rows), "done": True, "records": rows}
         sobject = re.search(r"from (\w+)", low).group(1)
         sobject = {"contact": "Contact", "lead": "Lead", "campaignmember": "CampaignMember"}[sobject]
-        field, values = re.search(r"(\w+) in \((.*)\)", soql, re.I).groups()
-        wanted = {v.strip().strip("'").lower() for v in values.split(",")}
-        rows = [dict(r) for r in self.records[sobject].values() if str(r.get(field, "")).lower() in wanted]
-        if "isconverted = false" in low:
-            rows = [r for r in rows if not r.get("IsConverted")]
+        where = soql.split(" WHERE ", 1)[1]
+        conditions = [
+            (field, {literal.lower() for literal in LITERAL.findall(values)})
+            for field, values in re.findall(r"([\w.]+) IN \(((?:'(?:[^'\\]|\\.)*'(?:, )?)*)\)", where)
+        ]
+        fixed = [c for c in conditions if c[0] == "CampaignId"]
+        rows = [dict(r) for r in self.records[sobject].values()
+                if all(self._value(r, f) in v for f, v in fixed)
+                and any(self._value(r, f) in v for f, v in conditions if f != "CampaignId")]
         return {"totalSize": len(rows), "done": True, "records": rows}
+
+    def _value(self, record, field):
+        if "." in field:  # a parent relationship field, e.g. Contact.Email from a CampaignMember
+            parent, name = field.split(".")
+            record = self.records[parent].get(record.get(f"{parent}Id") or "", {})
+            field = name
+        return str(record.get(field, "")).lower()
 
     def _composite(self, request, context):
         context.headers.update(self._headers(request, context))
         out = []
         for sub in request.json()["compositeRequest"]:
-            q = urllib.parse.parse_qs(urllib.parse.urlsplit(sub["url"]).query)["q"][0]
-            out.append({"body": self.query(q), "httpStatusCode": 200, "referenceId": sub["referenceId"]})
+            url = urllib.parse.urlsplit(sub["url"])
+            if url.path.endswith("/describe"):
+                body = _describe(*(LEAD_FIELDS if "/Lead/" in url.path else PERSON_FIELDS))
+            else:
+                body = self.query(urllib.parse.parse_qs(url.query)["q"][0])
+            out.append({"body": body, "httpStatusCode": 200, "referenceId": sub["referenceId"]})
         return {"compositeResponse": out}
 
     def _create(self, request, context):
@@ -104,7 +121,8 @@ class FakeSalesforce:
                 results.append({"success": False, "errors": [{"statusCode": code, "message": code.lower(), "fields": []}]})
                 continue
             prefix = {"Contact": "003", "Lead": "00Q", "CampaignMember": "00v"}[sobject]
-            new_id = f"{prefix}{next(self.ids):015d}"
+            new_id = f"{prefix}{next(self.ids):012d}"
+            new_id += case_safe_suffix(new_id)
             self.records[sobject][new_id] = {"Id": new_id, **record}
             results.append({"id": new_id, "success": True, "errors": []})
         return results

@@ -7,7 +7,7 @@ from target_salesforce_campaign.errors import BudgetExceeded, ErrorClass, Salesf
 from target_salesforce_campaign.salesforce_client import SalesforceClient
 from simple_salesforce import Salesforce
 
-URL = "https://sf.test/services/data/v59.0/query/"
+URL = "https://sf.test/services/data/v59.0/query"
 OK = {"totalSize": 0, "done": True, "records": []}
 
 
@@ -74,19 +74,20 @@ def test_locked_records_are_resent_alone(requests_mock):
     collections = "https://sf.test/services/data/v59.0/composite/sobjects"
     locked = {"success": False, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "locked"}]}
     requests_mock.patch(collections, [
-        {"json": [{"id": "003A", "success": True, "errors": []}, locked]},
-        {"json": [{"id": "003B", "success": True, "errors": []}]},
+        {"json": [{"id": "003000000000001AAA", "success": True, "errors": []}, locked]},
+        {"json": [{"id": "003000000000002AAA", "success": True, "errors": []}]},
     ])
-    results = make_client([]).save("PATCH", [{"Id": "003A"}, {"Id": "003B"}])
-    assert [r["id"] for r in results] == ["003A", "003B"]
-    assert requests_mock.request_history[1].json()["records"] == [{"Id": "003B"}]
+    results = make_client([]).save("PATCH", [{"Id": "003000000000001AAA"}, {"Id": "003000000000002AAA"}])
+    assert [r["id"] for r in results] == ["003000000000001AAA", "003000000000002AAA"]
+    assert requests_mock.request_history[1].json()["records"] == [{"Id": "003000000000002AAA"}]
 
 
 def test_collections_are_split_by_200(requests_mock):
     collections = "https://sf.test/services/data/v59.0/composite/sobjects"
     requests_mock.post(collections, json=lambda req, ctx: [{"id": r["i"], "success": True} for r in req.json()["records"]])
-    results = make_client([]).save("POST", [{"i": str(i)} for i in range(450)])
-    assert [r["id"] for r in results] == [str(i) for i in range(450)]
+    ids = [f"003{i:012d}AAA" for i in range(450)]
+    results = make_client([]).save("POST", [{"i": i} for i in ids])
+    assert [r["id"] for r in results] == ids
     assert [len(h.json()["records"]) for h in requests_mock.request_history] == [200, 200, 50]
 
 
@@ -95,8 +96,8 @@ TWO_QUERIES = ["SELECT Id FROM Contact WHERE Email IN ('a@x.io')", "SELECT Id FR
 
 
 def composite_reply(status, body):
-    return {"compositeResponse": [{"httpStatusCode": 200, "body": OK, "referenceId": "q0"},
-                                  {"httpStatusCode": status, "body": body, "referenceId": "q1"}]}
+    return {"compositeResponse": [{"httpStatusCode": 200, "body": OK, "referenceId": "r0"},
+                                  {"httpStatusCode": status, "body": body, "referenceId": "r1"}]}
 
 
 def test_a_refused_composite_subquery_is_a_budget_stop(requests_mock):

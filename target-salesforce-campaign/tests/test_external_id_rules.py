@@ -90,8 +90,8 @@ RECORDS = [{"attributes": {"type": "Lead"}, "LastName": f"L{i}", EXT: f"id{i}"} 
 
 
 def test_upsert_call_is_retried_after_a_timeout(requests_mock):
-    created = [{"id": "00QA", "success": True, "errors": [], "created": True},
-               {"id": "00QB", "success": True, "errors": [], "created": False}]
+    created = [{"id": "00Q000000000001EAA", "success": True, "errors": [], "created": True},
+               {"id": "00Q000000000002EAA", "success": True, "errors": [], "created": False}]
     requests_mock.patch(UPSERT_URL, [{"exc": requests.ReadTimeout}, {"json": created}])
     assert make_client().upsert("Lead", EXT, RECORDS) == created
     assert requests_mock.call_count == 2
@@ -103,7 +103,7 @@ def test_upsert_that_lost_an_insert_race_is_sent_again_alone(requests_mock):
                                           "message": f"duplicate value found: {EXT} duplicates value on record with id: 00QA"}]}
     other_unique = {"success": False, "errors": [{"statusCode": "DUPLICATE_VALUE", "fields": [],
                                                   "message": "duplicate value found: Badge__c duplicates value"}]}
-    updated = {"id": "00QA", "success": True, "errors": [], "created": False}
+    updated = {"id": "00Q000000000001EAA", "success": True, "errors": [], "created": False}
     requests_mock.patch(UPSERT_URL, [{"json": [race, other_unique]}, {"json": [updated]}])
     assert make_client().upsert("Lead", EXT, RECORDS) == [updated, other_unique]
     assert requests_mock.last_request.json()["records"] == RECORDS[:1]

@@ -9,7 +9,7 @@ from target_salesforce_campaign.fingerprint import fingerprint
 from target_salesforce_campaign.mapping import DEFAULT_FIELD_MAPPING, DEFAULT_STATUS_MAPPING, build_payload, member_status
 from target_salesforce_campaign.matching import FoundRecord, Lookup, Matched, StoredIds, ToCreate, match, normalize_key
 from target_salesforce_campaign.membership import Member, new_member, status_update
-from target_salesforce_campaign.salesforce_client import in_clause_queries, parse_limit_info
+from target_salesforce_campaign.salesforce_client import parse_limit_info
 from target_salesforce_campaign.validation import field_rules, validate_required, validate_values
 from target_salesforce_campaign.batch import Participant
 from target_salesforce_campaign.writeback import EMPTY_ENTRY, needs_writeback, new_entry, with_entry
@@ -159,13 +159,6 @@ def test_limit_info_parsing(header, used, limit):
 def test_limit_info_absent():
     assert parse_limit_info(None) is None
     assert parse_limit_info("per-app-api-usage=1/2") is None
-
-
-def test_in_clause_values_are_escaped_and_chunked():
-    evil = "x' OR Name != '"
-    [soql] = in_clause_queries("SELECT Id FROM Contact WHERE Email IN {values}", [evil])
-    assert "\\' OR Name != \\'" in soql
-    assert len(in_clause_queries("SELECT Id FROM Contact WHERE Email IN {values}", [f"{i}@x.io" for i in range(450)])) == 3
 
 
 def test_writeback_only_when_more_than_a_timestamp_changed():

@@ -6,12 +6,14 @@ import pytest
 
 from target_salesforce_campaign.errors import BudgetExceeded, ConfigError
 
+CAMPAIGN = "701000000000001AAA"  # the campaign of conftest.py
+
 
 def test_new_participants_are_batched_and_written_back(config, fake_sf, fake_em, run, guest):
     stdout, _ = run(config, [guest(i) for i in range(450)])
     creates = [c for c in fake_sf.calls if c.startswith("POST") and c.endswith("composite/sobjects")]
-    # 3 batches (200, 200, 50): one lookup, one Lead create and one member create each, plus 3 start calls.
-    assert len(fake_sf.calls) == 3 + 3 * 3
+    # 3 batches (200, 200, 50): one lookup, one Lead create and one member create each, plus 1 start call.
+    assert len(fake_sf.calls) == 1 + 3 * 3
     assert len(creates) == 6
     assert len(fake_sf.records["Lead"]) == 450 and len(fake_sf.records["CampaignMember"]) == 450
     refs = fake_em.refs_by_guest()
@@ -34,7 +36,7 @@ def test_second_run_with_written_back_state_sends_nothing(config, fake_sf, fake_
     again = [dict(g, third_party_applications_refs=refs[g["_id"]]) for g in first]
     _, stderr = run(config, again)
     new_calls = fake_sf.calls[calls_before:]
-    assert all(c.startswith("GET") for c in new_calls) and len(new_calls) == 3  # start checks only
+    assert new_calls == ["POST /services/data/v59.0/composite"]  # the start checks only, in one Composite call
     assert len(fake_em.puts) == puts_before
     assert "unchanged=30" in caplog.text
 
@@ -84,18 +86,23 @@ def test_unchanged_data_error_is_not_resent(config, fake_sf, fake_em, run, guest
     run(config, [record])
     calls = len(fake_sf.calls)
     run(config, [dict(record, third_party_applications_refs=fake_em.refs_by_guest()[record["_id"]])])
-    assert len(fake_sf.calls) == calls + 3  # start checks only
+    assert len(fake_sf.calls) == calls + 1  # the start checks only
 
 
 def test_existing_contact_and_member_are_updated(config, fake_sf, fake_em, run, guest):
-    fake_sf.records["Contact"]["003EXISTING"] = {"Id": "003EXISTING", "Email": "PERSON1@example.com", "LastName": "Old"}
-    fake_sf.records["CampaignMember"]["00vEXISTING"] = {"Id": "00vEXISTING", "ContactId": "003EXISTING", "Status": "Sent"}
+    contact_id, member_id = "003EXISTING0000Y5B", "00vEXISTING0000Y5B"
+    fake_sf.records["Contact"][contact_id] = {"Id": contact_id, "Email": "PERSON1@example.com", "LastName": "Old"}
+    fake_sf.records["CampaignMember"][member_id] = {"Id": member_id, "CampaignId": CAMPAIGN, "ContactId": contact_id,
+                                                 "Status": "Sent"}
+    calls = len(fake_sf.calls)
     run(config, [guest(1, showed_up=True)])
-    assert fake_sf.records["Contact"]["003EXISTING"]["LastName"] == "Last1"
-    assert fake_sf.records["CampaignMember"]["00vEXISTING"]["Status"] == "Attended"
+    assert fake_sf.records["Contact"][contact_id]["LastName"] == "Last1"
+    assert fake_sf.records["CampaignMember"][member_id]["Status"] == "Attended"
     assert not fake_sf.records["Lead"]
     entry = fake_em.refs_by_guest()[f"{1:024x}"]["salesforce"]
-    assert (entry["contact_id"], entry["campaign_member_id"]) == ("003EXISTING", "00vEXISTING")
+    assert (entry["contact_id"], entry["campaign_member_id"]) == (contact_id, member_id)
+    # start, one lookup (the member found by its Contact's email in the same call), Contact and member updates
+    assert len(fake_sf.calls) - calls == 4
 
 
 def test_trashed_never_synced_participant_creates_nothing(config, fake_sf, fake_em, run, guest):
@@ -127,8 +134,8 @@ def test_secrets_stay_out_of_logs_and_writebacks(config, fake_sf, fake_em, run, 
 
 def test_unknown_campaign_is_a_config_error_before_any_write(config, fake_sf, fake_em, run, guest):
     with pytest.raises(ConfigError, match="campaign_id"):
-        run({**config, "campaign_id": "701000000000009ZZZ", "status_mapping": {"registered": "Nope"}}, [guest(1)])
-    assert not any(c.startswith(("POST", "PATCH")) for c in fake_sf.calls)
+        run({**config, "campaign_id": "701000000000009AAA", "status_mapping": {"registered": "Nope"}}, [guest(1)])
+    assert not any(c.startswith(("POST", "PATCH")) and "/sobjects" in c for c in fake_sf.calls)
 
 
 
