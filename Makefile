@@ -7,7 +7,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Meltano 4 keeps run logs in the user's state dir; keep them inside the project instead.
 export XDG_STATE_HOME := $(abspath .meltano/user-state)
 
-.PHONY: setup demo test sandbox-up sandbox-down constraints clean
+.PHONY: setup demo test sandbox-up sandbox-down constraints clean outside-clients
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ $(VENV)/.installed: $(BIN)/python requirements.txt constraints.txt \
 
 setup: .meltano/.installed
 
+# Salesforce clients nobody in this project wrote (tests/outside_clients/), in a venv of their own.
+OUTSIDE_VENV := .venv-outside
+$(OUTSIDE_VENV)/.installed: tests/outside_clients/requirements.txt
+	$(PYTHON) -m venv $(OUTSIDE_VENV)
+	$(OUTSIDE_VENV)/bin/pip install --quiet --no-deps -r tests/outside_clients/requirements.txt
+	touch $@
+
+outside-clients: $(OUTSIDE_VENV)/.installed
+
 sandbox-up: setup
 	$(BIN)/sandbox up
 
@@ -37,11 +46,11 @@ sandbox-down:
 demo: setup
 	bash scripts/demo.sh
 
-test: setup
+test: setup outside-clients
 	bash scripts/test.sh
 
 constraints: $(BIN)/python
 	$(BIN)/pip freeze --exclude-editable | grep -v -iE '^(meltano|simple-salesforce|singer-sdk|requests|requests-mock|pytest|pytest-xdist|starlette|uvicorn|trustme|psutil)==' > constraints.txt
 
 clean: sandbox-down
-	rm -rf $(VENV) .meltano .sandbox
+	rm -rf $(VENV) $(OUTSIDE_VENV) .meltano .sandbox
