@@ -19,33 +19,11 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.login import soap_login, token_login
 
-from sandbox.common.server import ServerThread
-from sandbox.common.tls import ensure_tls_files
 from sandbox.salesforce import auth
-from sandbox.salesforce.app import create_app
-from sandbox.salesforce.settings import SalesforceSettings
-from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID, SalesforceStore
+from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID
 
 assert version("simple-salesforce") == "1.12.10"
 JSON_TYPE = "application/json;charset=UTF-8"
-
-
-class Sandbox:
-    def __init__(self, tmp_dir):
-        self.tls = ensure_tls_files(tmp_dir)
-        self.store = SalesforceStore()
-        self.settings = SalesforceSettings()
-        self.server = ServerThread(create_app(self.store, self.settings), tls_pem=self.tls.server_pem)
-        self.url = self.server.start()
-        self.sessions = []
-
-    def session(self):
-        """A requests session trusting the sandbox CA (env CA bundles would override verify)."""
-        session = requests.Session()
-        self.sessions.append(session)
-        session.verify = str(self.tls.ca_pem)
-        session.trust_env = False
-        return session
 
 
 class Redirect(requests.adapters.HTTPAdapter):
@@ -59,35 +37,6 @@ class Redirect(requests.adapters.HTTPAdapter):
         path = request.url.split("://", 1)[1].split("/", 1)[1]
         request.url = f"{self.base_url}/{path}"
         return super().send(request, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    running = Sandbox(tmp_path_factory.mktemp("salesforce-tls"))
-    yield running
-    for session in running.sessions:  # open keep-alive connections would delay the shutdown
-        session.close()
-    running.server.stop()
-
-
-@pytest.fixture
-def sf_box(sandbox):
-    sandbox.store.reset()
-    sandbox.store.api_usage = 0
-    sandbox.settings.update(SalesforceSettings().to_dict())
-    return sandbox
-
-
-@pytest.fixture
-def sf(sf_box):
-    return Salesforce(instance_url=sf_box.url, session_id=sf_box.store.issue_session(), session=sf_box.session())
-
-
-@pytest.fixture
-def http(sf_box):
-    session = sf_box.session()
-    session.headers["Authorization"] = f"Bearer {sf_box.store.issue_session()}"
-    return session
 
 
 def api(sf_box, path):
@@ -205,7 +154,7 @@ def test_raw_http_shapes_location_and_headers(sf_box, http):
     assert http.get(api(sf_box, "sobjects/Nope/describe")).status_code == 404
     versions = http.get(f"{sf_box.url}/services/data/")
     assert versions.status_code == 200 and "Sforce-Limit-Info" not in versions.headers
-    assert {"version": "59.0", "label": "v59.0", "url": "/services/data/v59.0"} in versions.json()
+    assert {"version": "59.0", "label": "Winter '24", "url": "/services/data/v59.0"} in versions.json()
 
 
 def test_describe_lists_fields_with_lengths_and_picklists(sf):

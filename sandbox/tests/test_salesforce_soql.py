@@ -5,7 +5,8 @@ from simple_salesforce.format import format_soql
 
 from sandbox.salesforce.errors import SalesforceError
 from sandbox.salesforce.ids import case_safe_suffix, make_id, normalize_id
-from sandbox.salesforce.soql import Comparison, Junction, Negation, bind, parse, unescape
+from sandbox.salesforce.soql_eval import Condition, bind
+from sandbox.salesforce.soql_parser import Comparison, Junction, Negation, parse, unescape
 from sandbox.salesforce.store import SalesforceStore
 
 
@@ -62,8 +63,9 @@ def test_malformed_queries(soql):
 
 def test_bind_canonicalises_names_and_normalises_ids():
     bound = bind(parse("SELECT id, campaignid FROM campaignmember WHERE contactid = '003000000000001'"))
-    assert bound.sobject.name == "CampaignMember" and bound.fields == ("Id", "CampaignId")
-    assert bound.where == Comparison("ContactId", "=", ("003000000000001AAA",))
+    assert bound.sobject.name == "CampaignMember" and [f.field.name for f in bound.fields] == ["Id", "CampaignId"]
+    assert isinstance(bound.where, Condition) and bound.where.ref.direct == "ContactId"
+    assert (bound.where.op, bound.where.values) == ("=", ("003000000000001AAA",))
 
 
 def test_bind_rejects_unknown_object_and_field():

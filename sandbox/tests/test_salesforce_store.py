@@ -5,8 +5,10 @@ import json
 import pytest
 
 from sandbox.salesforce.errors import SalesforceError
-from sandbox.salesforce.soql import bind, parse
-from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID, SalesforceStore, Table
+from sandbox.salesforce import store as store_module
+from sandbox.salesforce.soql_eval import bind
+from sandbox.salesforce.soql_parser import parse
+from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID, SalesforceStore
 
 
 @pytest.fixture
@@ -155,8 +157,9 @@ def test_indexed_filters_touch_only_matching_rows(store, monkeypatch):
     """With 100,000 contacts, an Email IN (...) query evaluates only the indexed candidates."""
     store.load({"records": {"Contact": [{"LastName": f"L{i}", "Email": f"p{i}@x.com"} for i in range(100_000)]}})
     evaluated = []
-    real_key = Table.key
-    monkeypatch.setattr(Table, "key", lambda self, name, value: evaluated.append(name) or real_key(self, name, value))
+    real_evaluate = store_module.evaluate
+    monkeypatch.setattr(store_module, "evaluate", lambda node, record, parent: evaluated.append(record["Id"])
+                        or real_evaluate(node, record, parent))
     rows = store.select(bind(parse("SELECT Id FROM Contact WHERE Email IN ('p5@x.com', 'P99999@x.com') AND LastName != null")))
     assert [r["LastName"] for r in rows] == ["L5", "L99999"]
     assert len(evaluated) < 20

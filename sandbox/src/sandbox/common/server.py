@@ -33,6 +33,7 @@ def uvicorn_config(app, port: int, tls_pem: Path | None = None) -> uvicorn.Confi
         ssl_certfile=str(tls_pem) if tls_pem else None,
         ssl_keyfile=str(tls_pem) if tls_pem else None,
         timeout_keep_alive=30,
+        h11_max_incomplete_event_size=1024 * 1024,  # long request heads reach the app (Salesforce answers 414)
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 

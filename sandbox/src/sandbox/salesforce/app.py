@@ -51,10 +51,12 @@ from . import auth, identity
 from .rest import API_PATH, Reply, RestApi
 from .settings import SalesforceSettings
 from .store import SalesforceStore
+from .versions import versions_payload
 
 JSON = "application/json;charset=UTF-8"
 XML = "text/xml;charset=UTF-8"
-API_VERSIONS = ("52.0", "57.0", "58.0", "59.0", "60.0", "61.0", "62.0")
+MAX_REQUEST_HEAD = 16_384  # request line plus headers, in bytes (Salesforce Help 000386264)
+NOT_FOUND = [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 LIMIT_EXCEEDED = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
 ALL_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"]
@@ -75,10 +77,23 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() in ("bearer", "oauth") and token.strip() else None
 
 
+def request_head_size(request: Request) -> int:
+    """Bytes of the request line and headers as sent: ``GET /path?query HTTP/1.1`` + ``Name: value`` lines."""
+    target = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    line = len(request.method) + 1 + len(target) + (1 + len(query) if query else 0) + len(" HTTP/1.1\r\n")
+    return line + sum(len(name) + len(value) + 4 for name, value in request.scope["headers"]) + 2
+
+
+def apply_org_settings(store: SalesforceStore, settings: SalesforceSettings) -> None:
+    store.duplicate_rule = settings.duplicate_rule
+    store.state_country_picklists = settings.state_country_picklists
+
+
 def create_app(store: SalesforceStore, settings: SalesforceSettings | None = None) -> Starlette:
     """The Salesforce stand-in over ``store``; ``settings`` may be changed live."""
     settings = settings or SalesforceSettings()
-    store.duplicate_rule = settings.duplicate_rule
+    apply_org_settings(store, settings)
     api = RestApi(store, settings)
 
     def usage_header() -> dict[str, str]:
@@ -98,17 +113,21 @@ def create_app(store: SalesforceStore, settings: SalesforceSettings | None = Non
         return json_response(200, body)
 
     async def versions(request: Request) -> Response:
-        return json_response(200, [{"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
-                                   for v in API_VERSIONS])
+        return json_response(200, versions_payload())
 
     async def rest(request: Request) -> Response:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        if request_head_size(request) > MAX_REQUEST_HEAD:
+            return Response("<html><body><h1>414 Request-URI Too Large</h1></body></html>", 414,
+                            media_type="text/html")
         match = API_PATH.match(raw_path.split("?", 1)[0])
         if not match:
-            return json_response(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
+            return json_response(404, NOT_FOUND)
         token = bearer_token(request)
         if token is None or not store.session_valid(token, settings.session_ttl_seconds):
             return json_response(401, INVALID_SESSION, usage_header())
+        if not api.serves(match["version"]):
+            return json_response(404, NOT_FOUND)
         if store.api_usage >= settings.daily_api_limit:
             return json_response(403, LIMIT_EXCEEDED, usage_header())
         store.api_usage += 1
@@ -143,7 +162,7 @@ def create_app(store: SalesforceStore, settings: SalesforceSettings | None = Non
             settings.update(await request.json())
         except (ValueError, TypeError) as error:
             return json_response(400, {"error": str(error)})
-        store.duplicate_rule = settings.duplicate_rule
+        apply_org_settings(store, settings)
         return json_response(200, settings.to_dict())
 
     app = Starlette(routes=[

@@ -1,200 +1,103 @@
-"""The org's schema: objects, their fields and the describe payloads served for them.
+"""The describe payloads: ``sobjects`` (describeGlobal), ``sobjects/{T}`` and ``sobjects/{T}/describe``.
 
-Only the objects and fields the sync uses (contracts §4), with Salesforce's real names, types and
-lengths, plus the custom external-ID field ``Eventmaker_Id__c`` on Contact and Lead.
+Each field carries the attributes real clients read (tap-salesforce, simple-salesforce users,
+jsforce), with the values a Developer Edition org returns for such a field.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
 from typing import Any
 
-from .ids import KEY_PREFIXES
+from .schema import ID_TYPES, STATES, Field, SObject
 
-LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted")
-CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed", "Aborted")
-CAMPAIGN_TYPES = ("Conference", "Webinar", "Trade Show", "Email", "Other")
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field with the describe attributes the sandbox enforces."""
-
-    name: str
-    label: str
-    type: str
-    length: int = 0
-    nillable: bool = True
-    createable: bool = True
-    updateable: bool = True
-    defaulted_on_create: bool = False
-    external_id: bool = False
-    reference_to: tuple[str, ...] = ()
-    picklist: tuple[str, ...] = ()
-    default: Any = None
-
-    @property
-    def required(self) -> bool:
-        """Salesforce's "required": not nillable, createable and not defaulted on create."""
-        return not self.nillable and self.createable and not self.defaulted_on_create
-
-    def describe(self, picklist: tuple[str, ...] | None = None) -> dict[str, Any]:
-        values = self.picklist if picklist is None else picklist
-        return {
-            "name": self.name,
-            "label": self.label,
-            "type": self.type,
-            "length": self.length,
-            "nillable": self.nillable,
-            "createable": self.createable,
-            "updateable": self.updateable,
-            "defaultedOnCreate": self.defaulted_on_create,
-            "externalId": self.external_id,
-            "idLookup": self.external_id or self.name == "Id" or self.type == "email",
-            "unique": False,
-            "referenceTo": list(self.reference_to),
-            "picklistValues": [
-                {"active": True, "defaultValue": index == 0 and self.default is not None,
-                 "label": value, "validFor": None, "value": value}
-                for index, value in enumerate(values)
-            ],
-        }
+SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "datetime": "xsd:dateTime",
+              "date": "xsd:date", "int": "xsd:int", "double": "xsd:double"}
+LAYOUTABLE = {"Account", "Campaign", "CampaignMember", "Contact", "Lead", "User"}
 
 
-@dataclass(frozen=True)
-class SObject:
-    """One object type: its name, label, key prefix and fields (looked up case-insensitively)."""
-
-    name: str
-    label: str
-    fields: tuple[Field, ...]
-    upsertable: bool = True
-    by_lower: dict[str, Field] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_lower", {f.name.lower(): f for f in self.fields})
-
-    @property
-    def key_prefix(self) -> str:
-        return KEY_PREFIXES[self.name]
-
-    def field(self, name: str) -> Field | None:
-        return self.by_lower.get(name.lower())
-
-    @property
-    def external_id_fields(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if f.external_id)
+def _valid_for(state: str, controller: Field) -> str:
+    """The ``validFor`` bitmap of a dependent value: bit i set when controller value i allows it."""
+    bits = bytearray((len(controller.picklist) + 7) // 8)
+    for index, (country, _) in enumerate(controller.picklist):
+        if any(code == state for code, _ in STATES.get(country, ())):
+            bits[index // 8] |= 0x80 >> (index % 8)
+    return base64.b64encode(bytes(bits)).decode()
 
 
-def _ref(name: str, label: str, target: str, **kw: Any) -> Field:
-    return Field(name, label, "reference", 18, reference_to=(target,), **kw)
+def picklist_values(sobject: SObject, field: Field, values: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    controller = sobject.field(field.controller) if field.controller else None
+    return [{"active": True, "defaultValue": value == field.default, "label": label,
+             "validFor": _valid_for(value, controller) if controller else None, "value": value}
+            for value, label in values]
 
 
-def _bool(name: str, label: str, **kw: Any) -> Field:
-    return Field(name, label, "boolean", nillable=False, defaulted_on_create=True, default=False, **kw)
+def describe_field(sobject: SObject, field: Field, values: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """One entry of ``fields`` in a describe."""
+    text = field.type not in SOAP_TYPES
+    long_text = field.type == "textarea" and field.length > 255
+    return {
+        "aggregatable": not long_text, "aiPredictionField": False, "autoNumber": False,
+        "byteLength": field.length * 3 if text else (18 if field.type in ID_TYPES else 0),
+        "calculated": False, "calculatedFormula": None, "cascadeDelete": False,
+        "caseSensitive": False, "compoundFieldName": None,
+        "controllerName": field.controller, "createable": field.createable, "custom": field.custom,
+        "defaultValue": field.default if field.type == "boolean" else None, "defaultValueFormula": None,
+        "defaultedOnCreate": field.defaulted_on_create, "dependentPicklist": field.controller is not None,
+        "deprecatedAndHidden": False, "digits": 9 if field.type == "int" else 0,
+        "displayLocationInDecimal": False, "encrypted": False, "externalId": field.external_id,
+        "extraTypeInfo": None, "filterable": not long_text, "filteredLookupInfo": None,
+        "formulaTreatNullNumberAsZero": False,
+        "groupable": field.type not in ("datetime", "double") and not long_text,
+        "highScaleNumber": False, "htmlFormatted": False,
+        "idLookup": field.name == "Id" or field.external_id or field.type == "email" or field.name == "Name",
+        "inlineHelpText": None, "label": field.label, "length": field.length if text or field.type in ID_TYPES else 0,
+        "mask": None, "maskType": None, "name": field.name,
+        "nameField": field.name == "Name", "namePointing": False, "nillable": field.nillable,
+        "permissionable": field.nillable and field.updateable, "picklistValues": picklist_values(sobject, field, values),
+        "polymorphicForeignKey": False, "precision": 0, "queryByDistance": False,
+        "referenceTargetField": None, "referenceTo": list(field.reference_to),
+        "relationshipName": field.relationship_name, "relationshipOrder": None,
+        "restrictedDelete": False, "restrictedPicklist": field.restricted, "scale": 0,
+        "searchPrefilterable": False, "soapType": SOAP_TYPES.get(field.type, "xsd:string"),
+        "sortable": not long_text, "type": field.type, "unique": field.unique,
+        "updateable": field.updateable, "writeRequiresMasterRead": False,
+    }
 
 
-SYSTEM_FIELDS = (
-    Field("Id", "Record ID", "id", 18, nillable=False, createable=False, updateable=False,
-          defaulted_on_create=True),
-    _bool("IsDeleted", "Deleted", createable=False, updateable=False),
-    Field("CreatedDate", "Created Date", "datetime", nillable=False, createable=False,
-          updateable=False, defaulted_on_create=True),
-    Field("LastModifiedDate", "Last Modified Date", "datetime", nillable=False, createable=False,
-          updateable=False, defaulted_on_create=True),
-    Field("SystemModstamp", "System Modstamp", "datetime", nillable=False, createable=False,
-          updateable=False, defaulted_on_create=True),
-)
-
-PERSON_FIELDS = (
-    Field("FirstName", "First Name", "string", 40),
-    Field("LastName", "Last Name", "string", 80, nillable=False),
-    Field("Name", "Full Name", "string", 121, nillable=False, createable=False, updateable=False,
-          defaulted_on_create=True),
-    Field("Email", "Email", "email", 80),
-    Field("Phone", "Phone", "phone", 40),
-    Field("Title", "Title", "string", 128),
-    Field("Eventmaker_Id__c", "Eventmaker Id", "string", 255, external_id=True),
-)
-
-OBJECTS: dict[str, SObject] = {
-    sobject.name: sobject
-    for sobject in (
-        SObject("Account", "Account", SYSTEM_FIELDS + (Field("Name", "Account Name", "string", 255, nillable=False),)),
-        SObject("Contact", "Contact", SYSTEM_FIELDS + PERSON_FIELDS + (_ref("AccountId", "Account ID", "Account"),)),
-        SObject("Lead", "Lead", SYSTEM_FIELDS + PERSON_FIELDS + (
-            Field("Company", "Company", "string", 255, nillable=False),
-            Field("Status", "Status", "picklist", 255, nillable=False, defaulted_on_create=True,
-                  picklist=LEAD_STATUSES, default=LEAD_STATUSES[0]),
-            _bool("IsConverted", "Converted", updateable=False),
-            _ref("ConvertedContactId", "Converted Contact ID", "Contact", createable=False, updateable=False),
-            Field("ConvertedDate", "Converted Date", "date", createable=False, updateable=False),
-        )),
-        SObject("Campaign", "Campaign", SYSTEM_FIELDS + (
-            Field("Name", "Name", "string", 80, nillable=False),
-            _bool("IsActive", "Active"),
-            Field("Status", "Status", "picklist", 255, picklist=CAMPAIGN_STATUSES),
-            Field("Type", "Type", "picklist", 255, picklist=CAMPAIGN_TYPES),
-            Field("StartDate", "Start Date", "date"),
-            Field("EndDate", "End Date", "date"),
-        )),
-        SObject("CampaignMemberStatus", "Campaign Member Status", SYSTEM_FIELDS + (
-            _ref("CampaignId", "Campaign ID", "Campaign", nillable=False, updateable=False),
-            Field("Label", "Member Status", "string", 765, nillable=False),
-            _bool("IsDefault", "Default"),
-            _bool("HasResponded", "Responded"),
-            Field("SortOrder", "Sort Order", "int"),
-        )),
-        SObject("CampaignMember", "Campaign Member", SYSTEM_FIELDS + (
-            _ref("CampaignId", "Campaign ID", "Campaign", nillable=False, updateable=False),
-            _ref("ContactId", "Contact ID", "Contact", updateable=False),
-            _ref("LeadId", "Lead ID", "Lead", updateable=False),
-            Field("Status", "Status", "picklist", 40),
-            _bool("HasResponded", "Responded", createable=False, updateable=False),
-            Field("FirstRespondedDate", "First Responded Date", "date", createable=False, updateable=False),
-            Field("Type", "Type", "string", 40, createable=False, updateable=False),
-        ), upsertable=False),
-    )
-}
-OBJECTS_BY_LOWER = {name.lower(): sobject for name, sobject in OBJECTS.items()}
-DESCRIBED = ("Campaign", "CampaignMember", "CampaignMemberStatus", "Contact", "Lead")
+def _urls(sobject: SObject, version: str) -> dict[str, str]:
+    base = f"/services/data/v{version}/sobjects/{sobject.name}"
+    return {"sobject": base, "describe": f"{base}/describe", "rowTemplate": f"{base}/{{ID}}"}
 
 
-def lookup_object(name: str) -> SObject | None:
-    """The object named ``name`` (any case), or None."""
-    return OBJECTS_BY_LOWER.get(name.lower())
-
-
-def object_for_id(record_id: str) -> SObject | None:
-    """The object whose key prefix starts ``record_id``."""
-    return next((o for o in OBJECTS.values() if record_id.startswith(o.key_prefix)), None)
+def sobject_summary(sobject: SObject, version: str) -> dict[str, Any]:
+    """One entry of the ``sobjects`` list (describeGlobal)."""
+    return {
+        "activateable": False, "associateEntityType": None, "associateParentEntity": None,
+        "createable": sobject.createable, "custom": False, "customSetting": False,
+        "deepCloneable": False, "deletable": sobject.deletable, "deprecatedAndHidden": False,
+        "feedEnabled": False, "hasSubtypes": False, "isInterface": False, "isSubtype": False,
+        "keyPrefix": sobject.key_prefix, "label": sobject.label, "labelPlural": sobject.label_plural,
+        "layoutable": sobject.name in LAYOUTABLE, "mergeable": sobject.name in ("Account", "Contact", "Lead"),
+        "mruEnabled": True, "name": sobject.name, "queryable": True, "replicateable": True,
+        "retrieveable": True, "searchable": sobject.name != "CampaignMemberStatus", "triggerable": True,
+        "undeletable": sobject.deletable, "updateable": True, "urls": _urls(sobject, version),
+    }
 
 
 def describe_payload(sobject: SObject, version: str, member_statuses: tuple[str, ...]) -> dict[str, Any]:
     """The ``sobjects/{T}/describe`` body; CampaignMember.Status lists the org's status labels."""
-    base = f"/services/data/v{version}/sobjects/{sobject.name}"
-    fields = [
-        f.describe(member_statuses if (sobject.name, f.name) == ("CampaignMember", "Status") else None)
-        for f in sobject.fields
-    ]
+    def values(field: Field) -> tuple[tuple[str, str], ...]:
+        if (sobject.name, field.name) == ("CampaignMember", "Status"):
+            return tuple((label, label) for label in member_statuses)
+        return field.picklist
+
     return {
-        "name": sobject.name,
-        "label": sobject.label,
-        "labelPlural": sobject.label + "s",
-        "keyPrefix": sobject.key_prefix,
-        "custom": False,
-        "createable": True,
-        "updateable": True,
-        "deletable": True,
-        "queryable": True,
-        "fields": fields,
-        "urls": {"sobject": base, "describe": f"{base}/describe", "rowTemplate": f"{base}/{{ID}}"},
+        **sobject_summary(sobject, version),
+        "childRelationships": [], "compactLayoutable": True, "defaultImplementation": None,
+        "extendedBy": None, "extendsInterfaces": None, "implementedBy": None, "implementsInterfaces": None,
+        "listviewable": None, "lookupLayoutable": None, "networkScopeFieldName": None,
+        "recordTypeInfos": [], "searchLayoutable": True, "sobjectDescribeOption": "FULL",
+        "supportedScopes": [{"label": "All " + sobject.label_plural.lower(), "name": "everything"}],
+        "fields": [describe_field(sobject, f, values(f)) for f in sobject.fields],
     }
-
-
-def sobject_summary(sobject: SObject, version: str) -> dict[str, Any]:
-    """One entry of the ``sobjects`` list."""
-    base = f"/services/data/v{version}/sobjects/{sobject.name}"
-    return {"name": sobject.name, "label": sobject.label, "keyPrefix": sobject.key_prefix,
-            "custom": False, "createable": True, "updateable": True, "deletable": True,
-            "queryable": True, "urls": {"sobject": base, "describe": f"{base}/describe"}}

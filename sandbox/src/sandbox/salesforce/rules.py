@@ -1,7 +1,7 @@
-"""Field-level validation of a record payload against the schema (pure functions).
+"""Field-level validation of a record against the schema (pure functions).
 
-Object-level rules that need the org's data (references, campaign members, converted leads,
-duplicates) live in ``store.py``; these only look at the payload and the describe metadata.
+Object-level rules that need the org's data (references, campaign members, unique fields,
+duplicates) live in ``org_rules.py``; these only look at the record and the describe metadata.
 """
 
 from __future__ import annotations
@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .describe import SObject
 from .errors import SalesforceError, malformed_id
 from .ids import normalize_id
-from .soql import TEXT_TYPES as STRING_TYPES
+from .schema import COUNTRIES, STATES, TEXT_TYPES, SObject
 
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-
+COUNTRY_PROBLEM = ("There's a problem with this country, even though it may appear correct. Please select a "
+                   "country from the list of valid countries.")
+STATE_PROBLEM = ("There's a problem with this state, even though it may appear correct. Please select a "
+                 "state from the list of valid states.")
 
 
 def canonical_payload(sobject: SObject, payload: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def coerce_values(sobject: SObject, fields: dict[str, Any]) -> dict[str, Any]:
             value = normalize_id(value)
             if value is None:
                 raise malformed_id(field.label.removesuffix(" ID"), fields[name], name)
-        elif field.type in STRING_TYPES:
+        elif field.type in TEXT_TYPES:
             if isinstance(value, (dict, list, bool)):
                 raise SalesforceError("INVALID_TYPE_ON_FIELD_IN_RECORD",
                                       f"{field.label}: value not of required type: {value}", [name])
@@ -82,3 +84,64 @@ def check_required(sobject: SObject, record: dict[str, Any]) -> None:
     missing = [f.name for f in sobject.fields if f.required and record.get(f.name) in (None, "")]
     if missing:
         raise SalesforceError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", missing)
+
+
+def _changed(record: dict[str, Any], current: dict[str, Any] | None, name: str) -> bool:
+    return record.get(name) not in (None, "") and (current is None or record.get(name) != current.get(name))
+
+
+def _cleared(record: dict[str, Any], current: dict[str, Any] | None, name: str) -> bool:
+    return current is not None and current.get(name) not in (None, "") and record.get(name) in (None, "")
+
+
+def _pick(choices: tuple[tuple[str, str], ...], label: str, field_name: str, problem: str) -> str:
+    """The code whose label is ``label`` (any case), else FIELD_INTEGRITY_EXCEPTION on ``field_name``."""
+    code = next((c for c, name in choices if name.lower() == label.lower()), None)
+    if code is None:
+        raise SalesforceError("FIELD_INTEGRITY_EXCEPTION", problem, [field_name])
+    return code
+
+
+def apply_address_rules(sobject: SObject, record: dict[str, Any], current: dict[str, Any] | None) -> None:
+    """With State and Country Picklists: codes and names of each address kept in step, as Salesforce
+    does; an unknown code or name is refused (the code fields are restricted picklists)."""
+    for code_field in [f for f in sobject.fields if f.name.endswith("CountryCode")]:
+        prefix = code_field.name.removesuffix("CountryCode")
+        country, code = f"{prefix}Country", code_field.name
+        if _changed(record, current, code):
+            label = dict(COUNTRIES).get(record[code])
+            if label is None:
+                raise SalesforceError("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                                      f"{code_field.label}: bad value for restricted picklist field: {record[code]}",
+                                      [code])
+            if _changed(record, current, country) and record[country].lower() != label.lower():
+                raise SalesforceError("FIELD_INTEGRITY_EXCEPTION", COUNTRY_PROBLEM, [country])
+            record[country] = label
+        elif _changed(record, current, country):
+            record[code] = _pick(COUNTRIES, record[country], country, COUNTRY_PROBLEM)
+        elif _cleared(record, current, code):
+            record[country] = None
+        elif _cleared(record, current, country):
+            record[code] = None
+        _apply_state_rules(sobject, record, current, prefix)
+
+
+def _apply_state_rules(sobject: SObject, record: dict[str, Any], current: dict[str, Any] | None, prefix: str) -> None:
+    state, code = f"{prefix}State", f"{prefix}StateCode"
+    states = STATES.get(record.get(f"{prefix}CountryCode") or "")
+    label = sobject.field(code).label
+    if _changed(record, current, code):
+        if not record.get(f"{prefix}CountryCode"):
+            raise SalesforceError("FIELD_INTEGRITY_EXCEPTION", "A country/territory must be specified before "
+                                  f"specifying a state value for field: {label}", [code])
+        name = dict(states or ()).get(record[code])
+        if name is None:
+            raise SalesforceError("FIELD_INTEGRITY_EXCEPTION", "The existing country/territory doesn't "
+                                  f"recognize the state value for field: {label}", [code])
+        record[state] = name
+    elif _changed(record, current, state):
+        record[code] = _pick(states, record[state], state, STATE_PROBLEM) if states else None
+    elif _cleared(record, current, code):
+        record[state] = None
+    elif _cleared(record, current, state):
+        record[code] = None

@@ -15,12 +15,15 @@ class SalesforceSettings:
     ``session_ttl_seconds``: inactivity after which a session is refused (None = never).
     ``query_batch_size``: forces query pages of this size (tests of paging; None = Salesforce's rules).
     ``duplicate_rule``: refuse a Contact/Lead whose Email matches a Contact or unconverted Lead.
+    ``state_country_picklists``: the org's "State and Country/Territory Picklists" (address
+    ``...StateCode`` / ``...CountryCode`` restricted picklists of ISO 3166 codes).
     """
 
     daily_api_limit: int = 100_000
     session_ttl_seconds: float | None = 7200
     query_batch_size: int | None = None
     duplicate_rule: bool = False
+    state_country_picklists: bool = True
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply the known keys of ``changes``; ValueError on an unknown key."""

@@ -1,10 +1,11 @@
-"""The SOQL subset the sync needs: parse, bind to the schema, and evaluate against records.
+"""The SOQL subset the sync needs, parsed into a syntax tree (``soql_eval`` binds and evaluates it).
 
 ``SELECT f1, f2 | COUNT() FROM Object [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...]
-[LIMIT n] [OFFSET n]`` where ``cond`` combines comparisons (``= != <> < <= > >= LIKE IN NOT IN``)
-with AND, OR, NOT and parentheses. As in Salesforce, mixing AND and OR at one level without
-parentheses is a MALFORMED_QUERY, names are case-insensitive, text comparisons ignore case, and
-string literals use Salesforce's backslash escapes.
+[LIMIT n] [OFFSET n]`` where ``cond`` combines comparisons (``= != <> < <= > >= LIKE IN NOT IN``,
+``IN (SELECT f FROM ...)`` semi-joins) with AND, OR, NOT and parentheses; a field may be a parent
+path (``Contact.Email``). As in Salesforce, mixing AND and OR at one level without parentheses is a
+MALFORMED_QUERY, names are case-insensitive, string literals use Salesforce's backslash escapes,
+and a statement over 100,000 characters is refused.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
-from .describe import SObject, lookup_object
 from .errors import SalesforceError
-from .ids import normalize_id
 
 ESCAPES = {"'": "'", '"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f",
            "_": "_", "%": "%"}
@@ -32,8 +31,17 @@ TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 COMPARISON_OPS = {"=", "!=", "<>", "<", "<=", ">", ">=", "LIKE"}
-TEXT_TYPES = {"string", "email", "phone", "picklist", "textarea", "url"}
-ID_TYPES = {"id", "reference"}
+MAX_SOQL_LENGTH = 100_000
+
+
+def parse_temporal(text: str) -> date | datetime:
+    """A SOQL date or datetime literal (UTC when it has no offset)."""
+    if "T" not in text:
+        return date.fromisoformat(text)
+    stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return stamp
 
 
 def malformed(message: str) -> SalesforceError:
@@ -133,6 +141,13 @@ class Ordering:
 
 
 @dataclass(frozen=True)
+class SubQuery:
+    """``(SELECT field FROM Object [WHERE ...])`` on the right of IN / NOT IN (a semi-join)."""
+
+    query: "Query"
+
+
+@dataclass(frozen=True)
 class Query:
     fields: tuple[str, ...]
     sobject: str
@@ -187,6 +202,12 @@ class Parser:
         return int(token.text)
 
     def query(self) -> Query:
+        query = self.select()
+        if self.peek() is not None:
+            raise malformed(f"unexpected token: '{self.peek().text}'")
+        return query
+
+    def select(self) -> Query:
         self.expect("SELECT")
         count_only, fields = False, []
         if self.at("COUNT") and self.peek(1) and self.peek(1).text == "(":
@@ -203,8 +224,6 @@ class Parser:
         order_by = self.order_by() if self.at("ORDER") else ()
         limit = self.integer() if self.at("LIMIT") and self.take() else None
         offset = self.integer() if self.at("OFFSET") and self.take() else 0
-        if self.peek() is not None:
-            raise malformed(f"unexpected token: '{self.peek().text}'")
         return Query(tuple(fields), sobject, where, order_by, limit, offset, count_only)
 
     def order_by(self) -> tuple[Ordering, ...]:
@@ -267,6 +286,10 @@ class Parser:
 
     def value_list(self) -> tuple[Any, ...]:
         self.expect("(")
+        if self.at("SELECT"):
+            subquery = self.select()
+            self.expect(")")
+            return (SubQuery(subquery),)
         values = [self.value()]
         while self.at(","):
             self.take()
@@ -293,135 +316,6 @@ def parse(soql: str) -> Query:
     """The syntax tree of ``soql``; MALFORMED_QUERY when it is outside the supported subset."""
     if not soql or not soql.strip():
         raise malformed("The query string is empty")
+    if len(soql) > MAX_SOQL_LENGTH:
+        raise malformed(f"SOQL statements can not be longer than {MAX_SOQL_LENGTH} characters")
     return Parser(soql).query()
-
-
-# ---------------------------------------------------------------- binding to the schema
-
-
-def parse_temporal(text: str) -> date | datetime:
-    if "T" not in text:
-        return date.fromisoformat(text)
-    stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    return stamp
-
-
-def comparable(field_type: str, value: Any) -> Any:
-    """The key a stored or literal value compares (and is indexed) by, for a field type."""
-    if value is None or value is NULL:
-        return None
-    if field_type in ID_TYPES and isinstance(value, str):
-        return normalize_id(value) or value
-    if field_type in TEXT_TYPES and isinstance(value, str):
-        return value.lower()
-    if field_type == "datetime" and isinstance(value, str):
-        return parse_temporal(value.replace("+0000", "+00:00"))
-    if field_type == "date" and isinstance(value, str):
-        return date.fromisoformat(value)
-    return value
-
-
-def invalid_field(name: str, sobject: SObject) -> SalesforceError:
-    return SalesforceError(
-        "INVALID_FIELD",
-        f"No such column '{name}' on entity '{sobject.name}'. If you are attempting to use a custom "
-        "field, be sure to append the '__c' after the custom field name. Please reference your "
-        "WSDL or the describe call for the appropriate names.",
-    )
-
-
-def invalid_type(name: str) -> SalesforceError:
-    return SalesforceError(
-        "INVALID_TYPE",
-        f"sObject type '{name}' is not supported. If you are attempting to use a custom object, be "
-        "sure to append the '__c' after the entity name. Please reference your WSDL or the "
-        "describe call for the appropriate names.",
-    )
-
-
-@dataclass(frozen=True)
-class BoundQuery:
-    """A query whose names are canonical and whose literals are comparison keys."""
-
-    sobject: SObject
-    fields: tuple[str, ...]
-    where: Any
-    order_by: tuple[Ordering, ...]
-    limit: int | None
-    offset: int
-    count_only: bool
-
-
-def bind(query: Query) -> BoundQuery:
-    """Resolve names against the schema (INVALID_TYPE / INVALID_FIELD) and literals to keys."""
-    sobject = lookup_object(query.sobject)
-    if sobject is None:
-        raise invalid_type(query.sobject)
-
-    def canonical(name: str) -> str:
-        field = sobject.field(name)
-        if field is None:
-            raise invalid_field(name, sobject)
-        return field.name
-
-    def bind_node(node: Any) -> Any:
-        if isinstance(node, Junction):
-            return Junction(node.op, tuple(bind_node(part) for part in node.parts))
-        if isinstance(node, Negation):
-            return Negation(bind_node(node.part))
-        field = sobject.field(node.field)
-        if field is None:
-            raise invalid_field(node.field, sobject)
-        if node.op == "LIKE":
-            return Comparison(field.name, "LIKE", node.values)
-        return Comparison(field.name, node.op, tuple(comparable(field.type, v) for v in node.values))
-
-    fields = tuple(dict.fromkeys(canonical(name) for name in query.fields))
-    orderings = tuple(Ordering(canonical(o.field), o.descending, o.nulls_last) for o in query.order_by)
-    where = bind_node(query.where) if query.where is not None else None
-    return BoundQuery(sobject, fields, where, orderings, query.limit, query.offset, query.count_only)
-
-
-# ---------------------------------------------------------------- evaluation
-
-
-def evaluate(node: Any, record: dict[str, Any], key: Callable[[str, Any], Any]) -> bool:
-    """Whether ``record`` satisfies ``node``; ``key(field, value)`` gives a stored value's key."""
-    if isinstance(node, Junction):
-        results = (evaluate(part, record, key) for part in node.parts)
-        return all(results) if node.op == "AND" else any(results)
-    if isinstance(node, Negation):
-        return not evaluate(node.part, record, key)
-    actual = key(node.field, record.get(node.field))
-    expected = node.values[0]
-    if node.op == "=":
-        return actual == expected
-    if node.op == "!=":
-        return actual != expected
-    if node.op == "IN":
-        return actual in node.values
-    if node.op == "NOT IN":
-        return actual not in node.values
-    if node.op == "LIKE":
-        return isinstance(record.get(node.field), str) and bool(expected.match(record[node.field]))
-    if actual is None or expected is None:
-        return False
-    try:
-        return {"<": actual < expected, "<=": actual <= expected,
-                ">": actual > expected, ">=": actual >= expected}[node.op]
-    except TypeError:
-        return False
-
-
-def sort_records(records: list[dict[str, Any]], orderings: Iterable[Ordering],
-                 key: Callable[[str, Any], Any]) -> list[dict[str, Any]]:
-    """Records ordered as ORDER BY asks (nulls first ascending, last descending, by default)."""
-    for ordering in reversed(tuple(orderings)):
-        nulls_last = ordering.descending if ordering.nulls_last is None else ordering.nulls_last
-        present = [r for r in records if key(ordering.field, r.get(ordering.field)) is not None]
-        absent = [r for r in records if key(ordering.field, r.get(ordering.field)) is None]
-        present.sort(key=lambda r: key(ordering.field, r.get(ordering.field)), reverse=ordering.descending)
-        records = present + absent if nulls_last else absent + present
-    return records
