@@ -17,7 +17,8 @@ import time
 from sandbox.common.server import ServerThread
 from sandbox.common.standins import eventmaker_stand_in
 from sandbox.seed import generate
-from target_salesforce_campaign.writeback import EventmakerWriter, Writeback, salesforce_entry, with_entry
+from target_salesforce_campaign.writeback import EventmakerWriter, Writeback
+from target_salesforce_campaign.writeback_home import read_entry
 
 AUTH_TOKEN = "sandbox-token"
 
@@ -26,8 +27,8 @@ def writebacks(guests: list[dict], round_: int) -> list[Writeback]:
     """One PUT per guest, carrying a sync entry that differs in every round (so every PUT is a change)."""
     items = []
     for guest in guests:
-        entry = {**salesforce_entry(guest), "fingerprint": f"{round_}{guest['_id']}".rjust(64, "0")}
-        items.append(Writeback(guest["event_id"], guest["_id"], with_entry(guest, entry)))
+        entry = {**read_entry(guest), "fingerprint": f"{round_}{guest['_id']}".rjust(64, "0")}
+        items.append(Writeback(guest["event_id"], guest["_id"], entry))
     return items
 
 
@@ -50,7 +51,7 @@ def main(argv: list[str]) -> int:
             items = writebacks(guests, round_)
             writer = EventmakerWriter(url, AUTH_TOKEN, max_workers=workers)
             started = time.monotonic()
-            failures = writer.write(items)
+            failures = writer.write(items).failures
             wall = time.monotonic() - started
             rate = len(items) / wall
             print(f"max_workers={workers:>3}: {wall:6.2f} s  {rate:7.1f} PUT/s  failures={len(failures)}  "

@@ -27,7 +27,7 @@ from target_salesforce_campaign.matching import (
     stored_ids,
 )
 from target_salesforce_campaign.salesforce_client import SalesforceClient
-from target_salesforce_campaign.writeback import salesforce_entry
+from target_salesforce_campaign.writeback_home import REFS, read_entry
 
 @dataclass(frozen=True)
 class Settings:
@@ -42,6 +42,7 @@ class Settings:
     lead_company_fallback: str
     force_resend: bool = False
     external_id_field: str | None = None  # Contact/Lead External ID field holding the participant's _id
+    writeback_field: str = REFS  # where the participant's sync state lives in Eventmaker (contracts §1)
     key_external_id_field: str | None = None  # Contact/Lead External ID field holding the normalised key
 
 
@@ -116,7 +117,7 @@ class BatchSync:
 
     def prepare(self, record: dict) -> Participant:
         """Participant with its payload; already accounted for when nothing must be sent."""
-        entry = salesforce_entry(record)
+        entry = read_entry(record, self.settings.writeback_field)
         ids = stored_ids(entry)
         status = mapping.member_status(record, self.settings.status_mapping)
         p = Participant(record, entry, StoredIds() if isinstance(ids, RecordError) else ids, status, self.settings.uniqueness_key)

@@ -14,6 +14,7 @@ from target_salesforce_campaign.errors import ConfigError, ErrorClass, Salesforc
 from target_salesforce_campaign.salesforce_client import SalesforceClient, incomplete, query_path
 from target_salesforce_campaign.summary import RunSummary
 from target_salesforce_campaign.writeback import DEFAULT_WRITEBACK_CONCURRENCY, EventmakerWriter, eventmaker_defaults
+from target_salesforce_campaign.writeback_home import REFS
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def settings_from_config(config: dict) -> Settings:
         lead_company_fallback=config["lead_company_fallback"],
         force_resend=config["force_resend"],
         external_id_field=config.get("external_id_field") or None,
+        writeback_field=config.get("writeback_field") or REFS,
         key_external_id_field=config.get("key_external_id_field") or None,
     )
 
@@ -52,6 +54,7 @@ def writer_from_config(config: dict) -> EventmakerWriter | None:
     return EventmakerWriter(
         url,
         token,
+        home=config.get("writeback_field") or REFS,
         timeout=auth.request_timeout(config),
         max_workers=int(config.get("writeback_concurrency", DEFAULT_WRITEBACK_CONCURRENCY)),
     )

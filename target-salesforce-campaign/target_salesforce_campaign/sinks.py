@@ -10,7 +10,7 @@ from target_salesforce_campaign.batch import Participant, now_iso
 from target_salesforce_campaign.connection import RunContext
 from target_salesforce_campaign.errors import BudgetExceeded, WritebackFailed
 from target_salesforce_campaign.salesforce_client import retry_transient
-from target_salesforce_campaign.writeback import Writeback, needs_writeback, new_entry, with_entry
+from target_salesforce_campaign.writeback import WritebackOutcome, writeback_items
 
 if TYPE_CHECKING:
     from target_salesforce_campaign.target import TargetSalesforceCampaign
@@ -78,23 +78,19 @@ class GuestsSink(BatchSink):
         attempt()
 
     def _finish(self, run: RunContext, participants: list[Participant], *, budget_stop: bool) -> None:
-        """Count every participant's outcome, then write back the entries that changed."""
+        """Write back the entries that changed, then count every participant's outcome (one deleted from
+        Eventmaker meanwhile is skipped)."""
+        outcome = WritebackOutcome()
+        if run.writer is not None and not self.config.get("dry_run", False):
+            items = writeback_items(participants, now_iso(), force=bool(self.config.get("force_resend", False)))
+            outcome = run.writer.write(items) if items else outcome
+        gone = set(outcome.deleted)
         for p in participants:
+            if p.record["_id"] in gone:
+                p.result = "skipped"
             run.summary.add(p.result or "left_for_next_run", p.error.code if p.error and p.result == "failed" else None)
-        if run.writer is None or self.config.get("dry_run", False):
-            return
-        at, force = now_iso(), bool(self.config.get("force_resend", False))
-        items = []
-        for p in participants:
-            if p.result == "skipped":
-                continue
-            entry = new_entry(p, at)
-            if needs_writeback(p.old_entry, entry, force=force):
-                items.append(Writeback(p.record["event_id"], p.record["_id"], with_entry(p.record, entry)))
-        if not items:
-            return
-        failures = run.writer.write(items)
-        run.summary.writebacks += len(items) - len(failures)
+        failures = outcome.failures
+        run.summary.writebacks += outcome.written
         run.summary.writeback_failures += len(failures)
         if failures and not budget_stop:
             self.target.log_summary(stopped="writeback_failed")

@@ -13,6 +13,7 @@ from target_salesforce_campaign.progress import DEFAULT_PROGRESS_INTERVAL, Progr
 from target_salesforce_campaign.sinks import GUESTS_STREAM, GuestsSink, IgnoredStreamSink
 from target_salesforce_campaign.summary import Intake, RunSummary, SyncMetric, describe_progress, log_point, progress_record
 from target_salesforce_campaign.writeback import DEFAULT_WRITEBACK_CONCURRENCY
+from target_salesforce_campaign.writeback_home import HOMES, REFS
 
 
 class TargetSalesforceCampaign(Target):
@@ -98,6 +99,16 @@ class TargetSalesforceCampaign(Target):
             description="Stop cleanly once the org's daily API usage (Sforce-Limit-Info) reaches this percentage.",
         ),
         th.Property("writeback", th.StringType, default="eventmaker", allowed_values=["eventmaker", "none"], description="Where to write sync results."),
+        th.Property(
+            "writeback_field",
+            th.StringType,
+            default=REFS,
+            allowed_values=list(HOMES),
+            description="Where the sync state lives on the participant: third_party_applications_refs (the salesforce "
+            "entry) or guest_metadata (custom fields salesforce_contact_id, ...; docs/contracts.md §1). The first "
+            "write-back of a run is read back; if the account does not store it, the run stops and names this setting. "
+            "Set the tap's matching setting to the same value.",
+        ),
         th.Property("eventmaker_api_url", th.StringType, description="Eventmaker base URL; default: the tap's (MELTANO_EXTRACT_API_URL)."),
         th.Property("eventmaker_auth_token", th.StringType, secret=True, description="Eventmaker token; default: the tap's (MELTANO_EXTRACT_AUTH_TOKEN)."),
         th.Property(

@@ -142,16 +142,31 @@ class FakeSalesforce:
 
 
 class FakeEventmaker:
-    """Records the write-back PUTs and applies them to the guests."""
+    """Records the write-back PUTs and applies them to the guests; the write-back's fresh GET of a guest
+    serves what the PUTs stored (`guests`, by id; a guest never written has empty refs)."""
 
     def __init__(self, mocker):
         self.puts = []
+        self.gets = []
+        self.guests = {}
         pattern = re.compile(rf"{re.escape(EM)}/api/v1/events/\w+/guests/\w+\.json")
         mocker.register_uri("PUT", pattern, status_code=204, text=self._put)
+        mocker.register_uri("GET", pattern, json=self._get)
+
+    @staticmethod
+    def _guest_id(request):
+        return request.path.split("/")[-1][:-5]
 
     def _put(self, request, context):
         self.puts.append({"path": request.path, "url": request.url, "body": request.json()})
+        guest = self.guests.setdefault(self._guest_id(request), {"_id": self._guest_id(request)})
+        guest.update(request.json()["guest"])
         return ""
+
+    def _get(self, request, context):
+        self.gets.append({"path": request.path, "url": request.url})
+        guest_id = self._guest_id(request)
+        return self.guests.get(guest_id) or {"_id": guest_id, "third_party_applications_refs": {}}
 
     def refs_by_guest(self):
         return {p["path"].split("/")[-1][:-5]: p["body"]["guest"]["third_party_applications_refs"] for p in self.puts}

@@ -12,7 +12,8 @@ from target_salesforce_campaign.membership import Member, new_member, status_upd
 from target_salesforce_campaign.salesforce_client import parse_limit_info
 from target_salesforce_campaign.validation import field_rules, validate_required, validate_values
 from target_salesforce_campaign.batch import Participant
-from target_salesforce_campaign.writeback import EMPTY_ENTRY, needs_writeback, new_entry, with_entry
+from target_salesforce_campaign.writeback import needs_writeback, new_entry
+from target_salesforce_campaign.writeback_home import EMPTY_ENTRY, merged_field
 
 CONTACT_FIELDS = {"FirstName", "LastName", "Email", "Phone", "Title"}
 
@@ -170,7 +171,8 @@ def test_writeback_only_when_more_than_a_timestamp_changed():
 
 def test_other_applications_are_kept():
     guest = {"third_party_applications_refs": {"hubspot": {"id": 1}, "salesforce": {"contact_id": None}}}
-    assert with_entry(guest, {"contact_id": "003A"}) == {"hubspot": {"id": 1}, "salesforce": {"contact_id": "003A"}}
+    assert merged_field(guest, {"contact_id": "003A"}) == {"hubspot": {"id": 1},
+                                                           "salesforce": {**EMPTY_ENTRY, "contact_id": "003A"}}
 
 
 AT = "2026-03-01T10:00:00Z"

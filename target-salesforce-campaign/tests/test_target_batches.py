@@ -147,11 +147,18 @@ def test_writeback_keeps_at_most_writeback_concurrency_puts_in_flight():
 
     from target_salesforce_campaign.writeback import EventmakerWriter, Writeback
 
-    lock, in_flight, peak = threading.Lock(), [0], [0]
+    lock, in_flight, peak, stored = threading.Lock(), [0], [0], {}
 
     class SlowEventmaker(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(stored.get(self.path.split("?")[0], {})).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_PUT(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
+            stored[self.path.split("?")[0]] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["guest"]
             with lock:
                 in_flight[0] += 1
                 peak[0] = max(peak[0], in_flight[0])
@@ -168,10 +175,10 @@ def test_writeback_keeps_at_most_writeback_concurrency_puts_in_flight():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         writer = EventmakerWriter(f"http://127.0.0.1:{server.server_port}", "token", max_workers=3)
-        failures = writer.write([Writeback("e1", f"g{i}", {"salesforce": {}}) for i in range(12)])
+        outcome = writer.write([Writeback("e1", f"g{i}", {"contact_id": f"003{i}"}) for i in range(13)])
     finally:
         server.shutdown()
-    assert failures == []
+    assert outcome.failures == [] and outcome.written == 13
     assert peak[0] == 3
 
 

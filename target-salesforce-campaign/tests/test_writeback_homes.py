@@ -1,0 +1,93 @@
+"""The two homes of the sync state (writeback_field, contracts §1) and the read-back of the run's first
+write-back (issue 9 §3): an account that accepts the PUT but stores nothing stops the run at once."""
+
+import contextlib
+import io
+
+from hypothesis import given
+from hypothesis import strategies as st
+from tap_eventmaker.tap import TapEventmaker
+
+from target_salesforce_campaign.writeback_home import EMPTY_ENTRY, METADATA, METADATA_NAMES, REFS, holds, merged_field, read_entry
+from target_salesforce_campaign.writeback import WritebackNotStored
+
+text = st.text(max_size=12)
+ids = st.none() | st.text(alphabet="0123456789ABCDEFabcdef", min_size=15, max_size=18)
+errors = st.none() | st.fixed_dictionaries({"code": text, "message": text, "fields": st.lists(text, max_size=2),
+                                            "hint": st.none() | text, "at": text})
+entries = st.fixed_dictionaries({"contact_id": ids, "lead_id": ids, "campaign_member_id": ids,
+                                 "last_synced_at": st.none() | text.filter(bool), "last_error": errors,
+                                 "fingerprint": st.none() | text.filter(bool)})
+other_refs = st.dictionaries(text.filter(lambda k: k != "salesforce"), st.dictionaries(text, text, max_size=2), max_size=3)
+other_fields = st.lists(st.fixed_dictionaries({"name": text.filter(lambda n: n not in METADATA_NAMES.values()),
+                                               "value": text}), max_size=4)
+
+
+@given(entry=entries, others=other_refs, old=entries)
+def test_refs_merge_replaces_only_our_entry(entry, others, old):
+    guest = {REFS: {**others, "salesforce": old}}
+    merged = merged_field(guest, entry, REFS)
+    assert {k: v for k, v in merged.items() if k != "salesforce"} == others
+    assert read_entry({REFS: merged}, REFS) == entry and holds({REFS: merged}, entry, REFS)
+
+
+@given(entry=entries, others=other_fields, old=entries)
+def test_metadata_merge_replaces_only_our_fields(entry, others, old):
+    guest = {METADATA: merged_field({METADATA: others}, old, METADATA)}
+    merged = merged_field(guest, entry, METADATA)
+    assert [f for f in merged if f["name"] not in METADATA_NAMES.values()] == others
+    assert sorted(f["name"] for f in merged if f["name"] in METADATA_NAMES.values()) == sorted(METADATA_NAMES.values())
+    assert all(isinstance(f["value"], str) for f in merged)
+    assert read_entry({METADATA: merged}, METADATA) == entry and holds({METADATA: merged}, entry, METADATA)
+
+
+def test_metadata_reading_tolerates_missing_and_malformed_fields():
+    fields = [{"name": "salesforce_contact_id", "value": ""}, {"name": "salesforce_last_error", "value": "{oops"},
+              {"name": "salesforce_lead_id", "value": "00Q000000000001AAA"}, "junk"]
+    assert read_entry({METADATA: fields}, METADATA) == {**EMPTY_ENTRY, "lead_id": "00Q000000000001AAA"}
+    assert read_entry({}, METADATA) == read_entry({METADATA: None}, METADATA) == EMPTY_ENTRY
+
+
+def guests_for(pipeline, n, **fields):
+    return pipeline.add_guests(*[{"email": f"home{i}@x.example", "last_name": f"Home{i}", "status": "registered",
+                                  **fields} for i in range(n)])
+
+
+def test_an_account_that_ignores_refs_stops_the_run_after_one_writeback(pipeline):
+    guests_for(pipeline, 7)
+    pipeline.em.configure(ignore_refs_writes=True)
+    result = pipeline.run(batch_size=5)
+    assert isinstance(result.error, WritebackNotStored), result.error
+    assert "writeback_field" in str(result.error) and "guest_metadata" in str(result.error)
+    assert len(pipeline.writebacks()) == 1, "the run wrote more back after the first write-back was not stored"
+    assert len(pipeline.records("Lead")) == 5, "the run went on to the next batch"
+
+
+def run_tap_with_metadata(pipeline, settings):
+    """One run whose tap also emits guest_metadata (as the tap does for writeback_field guest_metadata)."""
+    config = {"api_url": pipeline.em.url, "auth_token": pipeline.em.auth_token, "include_guest_metadata": True}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        TapEventmaker(config=config).sync_all()
+    original, pipeline.tap_lines = pipeline.tap_lines, out.getvalue
+    try:
+        return pipeline.run(**settings)
+    finally:
+        pipeline.tap_lines = original
+
+
+def test_guest_metadata_home_keeps_other_custom_fields_and_converges(pipeline):
+    other = [{"name": "diet", "value": "vegan"}, {"name": "salesforce_unrelated", "value": "kept"}]
+    guests = guests_for(pipeline, 6, guest_metadata=other)
+    pipeline.em.configure(ignore_refs_writes=True)  # the account this home is for
+    settings = {"writeback_field": METADATA, "batch_size": 4}
+    assert run_tap_with_metadata(pipeline, settings).error is None
+    for guest in guests:
+        stored = pipeline.guest(guest["_id"])
+        assert [f for f in stored[METADATA] if f["name"] not in METADATA_NAMES.values()] == other
+        entry = read_entry(stored, METADATA)
+        assert entry["lead_id"] and entry["campaign_member_id"] and entry["last_synced_at"] and entry["fingerprint"]
+        assert read_entry(stored, REFS) == EMPTY_ENTRY  # nothing in the other home
+    again = run_tap_with_metadata(pipeline, settings)
+    assert again.error is None and pipeline.writebacks() == [] and pipeline.salesforce_writes() == []
+    assert again.summary.outcomes["unchanged"] == len(guests)
