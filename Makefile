@@ -35,7 +35,12 @@ $(OUTSIDE_VENV)/.installed: tests/outside_clients/requirements.txt
 	$(OUTSIDE_VENV)/bin/pip install --quiet --no-deps -r tests/outside_clients/requirements.txt
 	touch $@
 
-outside-clients: $(OUTSIDE_VENV)/.installed
+# jsforce from npm, exact versions from its package-lock.json.
+JSFORCE := tests/outside_clients/js
+$(JSFORCE)/node_modules/.package-lock.json: $(JSFORCE)/package.json $(JSFORCE)/package-lock.json
+	cd $(JSFORCE) && npm ci --no-audit --no-fund --loglevel=error
+
+outside-clients: $(OUTSIDE_VENV)/.installed $(JSFORCE)/node_modules/.package-lock.json
 
 sandbox-up: setup
 	$(BIN)/sandbox up
@@ -53,4 +58,4 @@ constraints: $(BIN)/python
 	$(BIN)/pip freeze --exclude-editable | grep -v -iE '^(meltano|simple-salesforce|singer-sdk|requests|requests-mock|pytest|pytest-xdist|starlette|uvicorn|trustme|psutil)==' > constraints.txt
 
 clean: sandbox-down
-	rm -rf $(VENV) $(OUTSIDE_VENV) .meltano .sandbox
+	rm -rf $(VENV) $(OUTSIDE_VENV) $(JSFORCE)/node_modules .meltano .sandbox
