@@ -1,103 +1,174 @@
 """`sync-monitor`: the commands behind `meltano invoke sync-monitor:<command>`.
 
-Results go to stdout; the `meltano` runs started here log to stderr.
+Results go to stdout; the `meltano` runs started here show their log lines (and a progress bar on a
+terminal) on stderr.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
-from . import runs
-from .error_guide import GUIDES
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import checks, runs
+from .checks import parse_time
+from .display import pipeline_display
+from .error_guide import load_guides
 from .filters import SYNC_STATUSES, ParticipantFilter
-from .logs import describe_summary, find_run_log, parse_summary
+from .logs import find_run_log
 from .meltano import Meltano, MeltanoFailed, parse_trigger, plan_run
+from .outcome import nobody_text, run_error, run_lines
 from .participants import COLUMNS, TABLE_COLUMNS, participant_row, status_counts
-from .pipelines import DRY_RUN, EXPORT, PIPELINES, RESEND, SYNC, Pipeline, parse_state_id, runs_of
+from .pipelines import DRY_RUN, EXPORT, RESEND, SYNC, Pipeline, parse_state_id, runs_of
 from .render import FORMATS, render
+from .report import ReportData, run_points
+from .report_html import render_report
+from .retries import distinct_pipelines, still_failed
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True, "max_content_width": 110}
+PREFIX = "meltano invoke sync-monitor:"
+
+
+class UserError(click.ClickException):
+    """A refusal or a failure explained in one line (exit 2)."""
+
+    exit_code = 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Entry point; returns the exit code (`sync-monitor` script, tests)."""
     try:
-        return args.handler(args)
+        code = cli.main(args=argv, prog_name="sync-monitor", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
     except (ValueError, LookupError, MeltanoFailed) as error:
-        print(f"sync-monitor: {error}", file=sys.stderr)
+        click.echo(f"sync-monitor: {error}", err=True)
         return 2
+    except click.Abort:
+        return 130
+    return code if isinstance(code, int) else 0
+
+
+@click.group(context_settings=CONTEXT, help=__doc__, epilog=f"Example: {PREFIX}sync")
+def cli() -> None:
+    """The group."""
 
 
 # --- pipelines ---------------------------------------------------------------------------------
 
-def cmd_sync(args) -> int:
+def filter_options(command):
+    """--uid, --event, --search and --status: which participants."""
+    options = [
+        click.option("--uid", multiple=True, help="a participant uid (repeatable)"),
+        click.option("--event", multiple=True, callback=checks.event_id, help="an event id, 24 hex (repeatable)"),
+        click.option("--search", help="an Eventmaker search query, e.g. 'status:registered'"),
+        click.option("--status", multiple=True, type=click.Choice(SYNC_STATUSES),
+                     help="sync status the participants must have (repeat: synced AND error)"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _selection(uid, event, search, status) -> ParticipantFilter:
+    return ParticipantFilter(participant_uids=tuple(uid), event_ids=tuple(event), search=search, sync_status=tuple(status))
+
+
+@cli.command(epilog=f"Example: {PREFIX}sync")
+def sync() -> int:
+    """Run the sync job (`meltano run sync`) and print its result."""
     return _run_and_report(SYNC, ParticipantFilter())
 
 
-def cmd_resend(args) -> int:
-    selection = _filter_from(args)
-    if selection.is_empty() and not args.all:
-        raise ValueError("say whom to resend: --uid, --event, --search, --status, or --all")
+@cli.command(epilog=f"Examples: {PREFIX}resend --status error   |   {PREFIX}resend --uid <uid from `participants`>")
+@filter_options
+@click.option("--all", "everyone", is_flag=True, help="every participant of every event")
+def resend(uid, event, search, status, everyone) -> int:
+    """Send participants again, changed or not, under their own state id."""
+    selection = _selection(uid, event, search, status)
+    if selection.is_empty() and not everyone:
+        raise UserError("say whom to resend: --uid, --event, --search, --status, or --all")
     return _run_and_report(RESEND, selection)
 
 
-def cmd_dry_run(args) -> int:
-    return _run_and_report(DRY_RUN, _filter_from(args))
+@cli.command("dry-run", epilog=f"Example: {PREFIX}dry-run --status never")
+@filter_options
+def dry_run(uid, event, search, status) -> int:
+    """What a sync would create, update, skip or reject; writes nothing."""
+    return _run_and_report(DRY_RUN, _selection(uid, event, search, status))
 
 
-def cmd_export(args) -> int:
-    output_dir = Path(args.output_dir or Meltano.from_env().project_root / "output").resolve()
-    before = set(output_dir.glob("*.csv"))
-    code = _run_and_report(EXPORT, _filter_from(args), env={"TARGET_CSV_OUTPUT_PATH": str(output_dir)})
-    for path in sorted(set(output_dir.glob("*.csv")) - before):
+@cli.command(epilog=f"Example: {PREFIX}export --status error --output-dir /tmp/out")
+@filter_options
+@click.option("--output-dir", type=click.Path(file_okay=False), help="where target-csv writes  [default: output/]")
+def export(uid, event, search, status, output_dir) -> int:
+    """Every participant's sync information to CSV (tap -> target-csv)."""
+    selection = _selection(uid, event, search, status)
+    output = Path(output_dir or Meltano.from_env().project_root / "output").resolve()
+    before = set(output.glob("*.csv"))
+    code = _run_and_report(EXPORT, selection, env={"TARGET_CSV_OUTPUT_PATH": str(output)}, has_summary=False)
+    written = 0
+    for path in sorted(set(output.glob("*.csv")) - before):
         with path.open(encoding="utf-8", newline="") as csv_file:
             rows = sum(1 for _ in csv.reader(csv_file)) - 1
-        print(f"  wrote {path} ({rows} participants)")
+        written += rows
+        click.echo(f"  wrote {path} ({rows} participants)")
+    if code == 0 and written == 0:
+        click.echo(f"  {nobody_text(selection)}")
     return code
 
 
-def _run_and_report(pipeline: Pipeline, selection: ParticipantFilter, *, suffix=None, retry_of=None, env=None) -> int:
+def _run_and_report(pipeline: Pipeline, selection: ParticipantFilter, *, suffix=None, retry_of=None, env=None,
+                    has_summary: bool = True) -> int:
     meltano = Meltano.from_env()
+    if missing := checks.missing_env_vars(meltano.project_root, meltano.environment):
+        raise UserError(f"environment '{meltano.environment}' needs these variables set (process or .env): "
+                        f"{', '.join(missing)}")
     planned = plan_run(pipeline, participants=selection, suffix=suffix, retry_of=retry_of)
-    finished = meltano.run(planned.args, {**planned.env, **(env or {})})
+    with pipeline_display() as display:
+        finished = meltano.run(planned.args, {**planned.env, **(env or {})}, on_line=display)
     run = runs.get_run(_engine(meltano), planned.run_id)
     if run is None:  # refused before it started, e.g. by Meltano's RUNNING guard
-        print(f"NOT STARTED  {pipeline.job} (meltano exit {finished.returncode}):\n{finished.log_tail}")
+        click.echo(f"NOT STARTED  {pipeline.job} (meltano exit {finished.returncode}):\n{finished.log_tail}")
         return finished.returncode or 1
-    _print_run(run, selection)
+    click.echo("\n".join(run_lines(run, selection, has_summary=has_summary)))
     return 0 if run.status == "success" else 1
-
-
-def _print_run(run: runs.Run, selection: ParticipantFilter) -> None:
-    filters = selection.to_json()
-    print(f"{run.status.upper()}  run {run.run_id}  state id {run.state_id}")
-    if filters:
-        print(f"  participants: {filters}")
-    if run.error:
-        print(f"  error: {run.error}")
-    log = find_run_log(run.run_id)
-    summary = parse_summary(log.read_text(encoding="utf-8", errors="replace")) if log else None
-    if summary:
-        print(f"  result: {describe_summary(summary)}")
-    if log:
-        print(f"  log: {log}")
 
 
 # --- participants ------------------------------------------------------------------------------
 
-def cmd_participants(args) -> int:
-    selection = _filter_from(args)
-    meltano = Meltano.from_env()
-    records = meltano.read_records("tap-eventmaker", selection.tap_env("tap-eventmaker"), "guests")
+@cli.command(epilog=f"Examples: {PREFIX}participants --status error   |   {PREFIX}participants --format json")
+@filter_options
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="table")
+def participants(uid, event, search, status, output_format) -> None:
+    """List participants with their Salesforce sync columns (table, JSON or CSV)."""
+    selection = _selection(uid, event, search, status)
+    records = Meltano.from_env().read_records("tap-eventmaker", selection.tap_env("tap-eventmaker"), "guests")
     rows = [participant_row(record) for record in records]
-    print(render(rows, TABLE_COLUMNS if args.format == "table" else COLUMNS, args.format))
-    if args.format == "table":
-        counts = status_counts(rows)
-        print("\n" + ", ".join(f"{value} {key}" for key, value in counts.items()))
-    return 0
+    if output_format != "table":
+        click.echo(render(rows, COLUMNS, output_format))
+    elif not rows:
+        click.echo(nobody_text(selection) if not selection.is_empty() else "no participant in Eventmaker")
+    else:
+        _table(rows, TABLE_COLUMNS)
+        click.echo("\n" + ", ".join(f"{value} {key}" for key, value in status_counts(rows).items()))
+
+
+def _table(rows: list[dict], columns) -> None:
+    table = Table(*columns, box=None, header_style="bold", pad_edge=False)
+    for row in rows:
+        table.add_row(*(render([row], [column], "csv").splitlines()[1] if row.get(column) is not None else ""
+                        for column in columns))
+    Console(soft_wrap=True).print(table)
 
 
 # --- run history -------------------------------------------------------------------------------
@@ -105,99 +176,148 @@ def cmd_participants(args) -> int:
 RUN_COLUMNS = ("run_id", "state_id", "status", "started_at", "ended_at", "trigger", "error")
 
 
-def cmd_runs_list(args) -> int:
-    meltano = Meltano.from_env()
-    listed = _select_runs(meltano, args, statuses=tuple(args.status or ()))
-    print(render([run.to_json() for run in listed], RUN_COLUMNS, args.format))
-    return 0
+def run_filter_options(command):
+    """--pipeline, --since and --until."""
+    command = click.option("--until", callback=checks.iso_time, help="started before (a bare date includes that day)")(command)
+    command = click.option("--since", callback=checks.iso_time, help="started at or after (ISO date or date-time, UTC)")(command)
+    return click.option("--pipeline", callback=checks.pipeline,
+                        help="a job (sync, resend, dry-run, export) or an exact state id")(command)
 
 
-def cmd_runs_show(args) -> int:
-    meltano = Meltano.from_env()
-    run = runs.get_run(_engine(meltano), args.run_id)
-    if run is None:
-        raise LookupError(f"no run {args.run_id} in the run history")
-    _print_run(run, parse_trigger(run.trigger)[1])
-    log = find_run_log(run.run_id)
-    if args.log and log:
-        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-        print("\n".join(lines[-args.tail:] if args.tail else lines))
-    elif args.log:
-        print("  (no log file: Meltano writes it under `meltano logs dir`; was XDG_STATE_HOME the same?)")
-    return 0
+@cli.group(epilog=f"Example: {PREFIX}runs list --status failed")
+def runs_group() -> None:
+    """Run history: `runs list|show|retry`."""
 
 
-def cmd_runs_retry(args) -> int:
-    meltano = Meltano.from_env()
-    if args.run_id:
-        run = runs.get_run(_engine(meltano), args.run_id)
-        if run is None:
-            raise LookupError(f"no run {args.run_id} in the run history")
-        failed = [run]
-    elif args.failed:
-        failed = _select_runs(meltano, args, statuses=("failed",))
+cli.add_command(runs_group, "runs")
+
+
+@runs_group.command("list", epilog=f"Example: {PREFIX}runs list --pipeline sync --since 2026-11-25")
+@run_filter_options
+@click.option("--status", multiple=True, type=click.Choice(tuple(runs.STATUSES)), help="only runs in this status (repeatable)")
+@click.option("--limit", type=click.IntRange(min=1), default=50)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="table")
+def runs_list(pipeline, since, until, status, limit, output_format) -> None:
+    """List runs, newest first, each failure with the plugin's own first error line."""
+    listed = [{**run.to_json(), "error": run_error(run)} for run in _select_runs(pipeline, since, until, status, limit)]
+    if output_format == "table":
+        _table(listed, RUN_COLUMNS) if listed else click.echo("no run matches")
     else:
-        raise ValueError("say which runs: a RUN_ID, or --failed with --pipeline/--since/--until")
-    if not failed:
-        print("no failed run to retry")
+        click.echo(render(listed, RUN_COLUMNS, output_format))
+
+
+@runs_group.command("show", epilog=f"Example: {PREFIX}runs show 23ba2f8e-da61-4218-85ec-fc8395f0dd71 --tail 20")
+@click.argument("run_id", callback=checks.run_id)
+@click.option("--log/--no-log", default=True, help="also print the run's log")
+@click.option("--tail", type=click.IntRange(min=1), help="only the last N log lines")
+def runs_show(run_id, log, tail) -> None:
+    """One run: result, first error and log."""
+    run = runs.get_run(_engine(Meltano.from_env()), run_id)
+    if run is None:
+        raise UserError(f"no run {run_id} in the run history (see `runs list`)")
+    click.echo("\n".join(run_lines(run, parse_trigger(run.trigger)[1], has_summary=_has_summary(run))))
+    path = find_run_log(run.run_id)
+    if log and path:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        click.echo("\n".join(lines[-tail:] if tail else lines))
+    elif log:
+        click.echo("  (no log file: Meltano writes it under `meltano logs dir`; was XDG_STATE_HOME the same?)")
+
+
+@runs_group.command("retry", epilog=f"Examples: {PREFIX}runs retry <run id>   |   {PREFIX}runs retry --failed --since 2026-11-25")
+@click.argument("run_id", required=False, callback=checks.run_id)
+@click.option("--failed", is_flag=True, help="every failed run matching the filters, not completed by a later retry")
+@run_filter_options
+def runs_retry(run_id, failed, pipeline, since, until) -> int:
+    """Re-run failed runs with the same pipeline, state id and participant filter."""
+    engine = _engine(Meltano.from_env())
+    if run_id:
+        run = runs.get_run(engine, run_id)
+        if run is None:
+            raise UserError(f"no run {run_id} in the run history (see `runs list`)")
+        chosen = [run]
+    elif failed:
+        candidates = _select_runs(pipeline, since, until, ("failed",), None)
+        chosen = still_failed(candidates, runs.list_runs(engine))
+        if skipped := len(candidates) - len(chosen):
+            click.echo(f"{skipped} failed run(s) already completed by a later retry: not retried")
+    else:
+        raise UserError("say which runs: a RUN_ID, or --failed with --pipeline/--since/--until")
+    if not chosen:
+        click.echo("no failed run to retry")
         return 0
-    codes = [_retry(run) for run in distinct_pipelines(failed)]
-    return max(codes)
+    return max(_retry(run) for run in distinct_pipelines(chosen))
 
 
 def _retry(run: runs.Run) -> int:
     """Run the same pipeline (same state id) with the same participant filter."""
     parsed = parse_state_id(run.state_id)
     if parsed is None or parsed.pipeline is None:
-        raise ValueError(f"{run.state_id} is not a pipeline of this project")
+        raise UserError(f"{run.state_id} is not a pipeline of this project")
     environment = Meltano.from_env().environment
     if parsed.environment != environment:
-        raise ValueError(f"run {run.run_id} ran in '{parsed.environment}'; retry it with "
-                         f"`meltano --environment {parsed.environment} invoke sync-monitor:runs retry ...`")
-    selection = parse_trigger(run.trigger)[1]
-    print(f"retrying {run.run_id} ({run.state_id})")
-    return _run_and_report(parsed.pipeline, selection, suffix=parsed.suffix, retry_of=run.run_id)
+        raise UserError(f"run {run.run_id} ran in '{parsed.environment}'; retry it with "
+                        f"`meltano --environment {parsed.environment} invoke sync-monitor:runs retry ...`")
+    click.echo(f"retrying {run.run_id} ({run.state_id})")
+    return _run_and_report(parsed.pipeline, parse_trigger(run.trigger)[1], suffix=parsed.suffix, retry_of=run.run_id,
+                           has_summary=parsed.pipeline is not EXPORT)
 
 
-def distinct_pipelines(failed: list[runs.Run]) -> list[runs.Run]:
-    """One retry per state id and filter: re-running the same thing twice sends nothing new."""
-    seen, distinct = set(), []
-    for run in failed:
-        key = (run.state_id, parse_trigger(run.trigger)[1])
-        if key not in seen:
-            seen.add(key)
-            distinct.append(run)
-    return distinct
+def _has_summary(run: runs.Run) -> bool:
+    parsed = parse_state_id(run.state_id)
+    return bool(parsed and parsed.pipeline and parsed.pipeline is not EXPORT)
 
 
-def _select_runs(meltano: Meltano, args, *, statuses: tuple[str, ...]) -> list[runs.Run]:
-    state_id, include_suffixed = runs_of(args.pipeline, meltano.environment) if args.pipeline else (None, False)
+def _select_runs(pipeline, since, until, statuses, limit) -> list[runs.Run]:
+    meltano = Meltano.from_env()
+    state_id, include_suffixed = runs_of(pipeline, meltano.environment) if pipeline else (None, False)
     return runs.list_runs(
-        _engine(meltano),
-        state_id=state_id,
-        include_suffixed=include_suffixed,
-        statuses=statuses,
-        since=parse_time(args.since) if args.since else None,
-        until=parse_time(args.until, end_of_day=True) if args.until else None,
-        limit=getattr(args, "limit", None),
+        _engine(meltano), state_id=state_id, include_suffixed=include_suffixed, statuses=tuple(statuses),
+        since=parse_time(since) if since else None, until=parse_time(until, end_of_day=True) if until else None,
+        limit=limit,
     )
 
 
-def parse_time(text: str, *, end_of_day: bool = False) -> datetime:
-    """An ISO date or date-time; a bare date as `--until` means up to the end of that day (UTC)."""
-    value = datetime.fromisoformat(text)
-    if end_of_day and len(text) <= len("2026-01-01"):
-        value += timedelta(days=1)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+# --- report ------------------------------------------------------------------------------------
+
+@cli.command(epilog=f"Example: {PREFIX}report --output /tmp/sync-report.html")
+@click.option("--output", type=click.Path(dir_okay=False), help="the HTML file  [default: output/sync-report.html]")
+@click.option("--limit", type=click.IntRange(min=1), default=100, help="newest runs shown")
+def report(output, limit) -> int:
+    """One self-contained HTML page: run timeline, failures by code, participants in error, API budget."""
+    meltano = Meltano.from_env()
+    history = runs.list_runs(_engine(meltano), limit=limit)
+    in_error, unavailable = [], None
+    try:
+        selection = ParticipantFilter(sync_status=("error",))
+        records = meltano.read_records("tap-eventmaker", selection.tap_env("tap-eventmaker"), "guests")
+        in_error = [participant_row(record) for record in records]
+    except MeltanoFailed as error:
+        unavailable = str(error).splitlines()[0]
+        click.echo(f"sync-monitor: participants in error not shown: {unavailable}", err=True)
+    data = ReportData(meltano.environment, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                      run_points(history), in_error, unavailable)
+    path = Path(output or meltano.project_root / "output" / "sync-report.html").resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(data), encoding="utf-8")
+    totals = data.totals()
+    click.echo(f"wrote {path} ({totals['runs']} runs, {totals['failed_runs']} failed, "
+               f"{totals['in_error']} participants in error)")
+    return 0
 
 
 # --- error guide -------------------------------------------------------------------------------
 
-def cmd_errors(args) -> int:
-    guides = [GUIDES[args.code]] if args.code else list(GUIDES.values())
-    rows = [{"code": guide.code, "cause": guide.cause, "fix": guide.fix} for guide in guides]
-    print(render(rows, ("code", "cause", "fix"), args.format))
-    return 0
+@cli.command(epilog=f"Example: {PREFIX}errors STRING_TOO_LONG")
+@click.argument("code", required=False)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="table")
+def errors(code, output_format) -> None:
+    """The Salesforce API error guide (cause and fix), from the target's own error_guide.json."""
+    guides = load_guides()
+    if code and code not in guides:
+        raise UserError(f"no guide for {code!r}; known codes: {', '.join(guides)}")
+    rows = [{"code": g.code, "cause": g.cause, "fix": g.fix} for g in ([guides[code]] if code else guides.values())]
+    _table(rows, ("code", "cause", "fix")) if output_format == "table" else click.echo(render(rows, ("code", "cause", "fix"), output_format))
 
 
 # --- wiring ------------------------------------------------------------------------------------
@@ -205,78 +325,6 @@ def cmd_errors(args) -> int:
 def _engine(meltano: Meltano):
     default = f"sqlite:///{meltano.project_root / '.meltano' / 'meltano.db'}"
     return runs.connect(os.environ.get("MELTANO_DATABASE_URI", default))
-
-
-def _filter_from(args) -> ParticipantFilter:
-    statuses = tuple(args.status or ())
-    return ParticipantFilter(
-        participant_uids=tuple(args.uid or ()), event_ids=tuple(args.event or ()),
-        search=args.search, sync_status=statuses,
-    )
-
-
-def _add_filter_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--uid", action="append", help="a participant uid (repeatable)")
-    parser.add_argument("--event", action="append", help="an event id (repeatable)")
-    parser.add_argument("--search", help="an Eventmaker search query")
-    parser.add_argument("--status", action="append", choices=SYNC_STATUSES,
-                        help="sync status the participants must have (repeat for synced AND error)")
-
-
-def _add_run_filter_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pipeline", help=f"a job ({', '.join(PIPELINES)}) or an exact state id")
-    parser.add_argument("--since", help="started at or after (ISO date or date-time, UTC)")
-    parser.add_argument("--until", help="started before (a bare date includes that day)")
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sync-monitor", description=__doc__)
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
-
-    commands.add_parser("sync", help="run the sync job").set_defaults(handler=cmd_sync)
-
-    participants = commands.add_parser("participants", help="participants and their sync columns")
-    _add_filter_options(participants)
-    participants.add_argument("--format", choices=FORMATS, default="table")
-    participants.set_defaults(handler=cmd_participants)
-
-    resend = commands.add_parser("resend", help="send participants again, changed or not")
-    _add_filter_options(resend)
-    resend.add_argument("--all", action="store_true", help="every participant of every event")
-    resend.set_defaults(handler=cmd_resend)
-
-    dry_run = commands.add_parser("dry-run", help="what a sync would do, writing nothing")
-    _add_filter_options(dry_run)
-    dry_run.set_defaults(handler=cmd_dry_run)
-
-    export = commands.add_parser("export", help="every participant's sync information to CSV")
-    _add_filter_options(export)
-    export.add_argument("--output-dir", help="where target-csv writes the file (default: output/)")
-    export.set_defaults(handler=cmd_export)
-
-    history = commands.add_parser("runs", help="run history").add_subparsers(required=True, metavar="ACTION")
-    listing = history.add_parser("list", help="list runs")
-    _add_run_filter_options(listing)
-    listing.add_argument("--status", action="append", choices=tuple(runs.STATUSES))
-    listing.add_argument("--limit", type=int, default=50)
-    listing.add_argument("--format", choices=FORMATS, default="table")
-    listing.set_defaults(handler=cmd_runs_list)
-    show = history.add_parser("show", help="one run: summary and log")
-    show.add_argument("run_id")
-    show.add_argument("--no-log", dest="log", action="store_false")
-    show.add_argument("--tail", type=int, help="only the last N log lines")
-    show.set_defaults(handler=cmd_runs_show)
-    retry = history.add_parser("retry", help="re-run failed runs with the same pipeline and filter")
-    retry.add_argument("run_id", nargs="?")
-    retry.add_argument("--failed", action="store_true", help="every failed run matching the filters")
-    _add_run_filter_options(retry)
-    retry.set_defaults(handler=cmd_runs_retry)
-
-    errors = commands.add_parser("errors", help="the Salesforce API error guide")
-    errors.add_argument("code", nargs="?", choices=tuple(GUIDES), metavar="CODE")
-    errors.add_argument("--format", choices=FORMATS, default="table")
-    errors.set_defaults(handler=cmd_errors)
-    return parser
 
 
 if __name__ == "__main__":

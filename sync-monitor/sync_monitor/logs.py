@@ -1,16 +1,27 @@
-"""Where Meltano 4 keeps a run's log, and the target's run summary inside it.
+"""Where Meltano 4 keeps a run's log, and what the plugins said in it: summary, progress, first error.
 
 Meltano 4 writes `<user log dir>/elt/<sanitized state id>/<run id>/elt.log`, where the user log dir is
 platformdirs' `user_log_path("meltano")` (what `meltano logs dir` prints). On Linux that follows
 `XDG_STATE_HOME`, which `make` and `scripts/activate` point inside the project (.meltano/user-state).
+
+The target's run summary and progress are structured SDK metric records (docs/contracts.md §6);
+Meltano renders each as `metric_name=<name> metric_value=<dict literal>`, read back here as data.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 from platformdirs import user_log_path
+
+SUMMARY_METRIC = "salesforce_sync_summary"
+PROGRESS_METRIC = "salesforce_sync_progress"
+_LINE = re.compile(r"^\S+\s+\[(?P<level>\w+)\s*\]\s+(?P<source>\S+)\s+(?P<message>.*)$")
+_EXC_MESSAGE = re.compile(r'plugin_exc_message=(?P<q>["\'])(?P<text>.*?)(?P=q)(?:\s+plugin_exc_type=|$)')
+_CONSEQUENCES = ("BrokenPipeError", "Backing off ", "Loader failed", "Extractor failed", "Block run completed",
+                 "Run completed", "Mappers failed", "Error, exiting")
 
 
 def log_root() -> Path:
@@ -24,42 +35,67 @@ def find_run_log(run_id: str, root: Path | None = None) -> Path | None:
     return matches[0] if matches else None
 
 
-SUMMARY_MARKER = "Salesforce sync summary:"
-_COUNT = re.compile(r"(?P<key>[a-z_-]+)=(?P<value>\d+)")
-_CODE_COUNT = re.compile(r"(?P<code>[A-Z][A-Z0-9_]*)=(?P<value>\d+)")
-
-
-def parse_summary(log_text: str) -> dict | None:
-    """The last summary line target-salesforce-campaign logged, as a dict; None if there is none.
-
-    The line (the target's `RunSummary.render`) reads: `[DRY RUN (nothing written) ]Salesforce sync
-    summary: created=1, updated=0, ...; failed by code: CODE=n, ...; write-backs=n (failed n);
-    Salesforce API calls used=n; API usage: <left>`.
-    """
-    line = next((line for line in reversed(log_text.splitlines()) if SUMMARY_MARKER in line), None)
-    if line is None:
+def metric_record(line: str, metric: str) -> dict | None:
+    """The value of a `metric` record in one Meltano log line; None if the line holds none."""
+    marker = f"metric_name={metric} metric_value="
+    start = line.find(marker)
+    if start < 0:
         return None
-    head, _, body = line.partition(SUMMARY_MARKER)
-    counts, _, rest = body.partition("; failed by code:")
-    by_code, _, rest = rest.partition(";")
-    summary = {match["key"]: int(match["value"]) for match in _COUNT.finditer(counts)}
-    summary["failed_by_code"] = {m["code"]: int(m["value"]) for m in _CODE_COUNT.finditer(by_code)}
-    if calls := re.search(r"API calls used=(\d+)", rest):
-        summary["api_calls"] = int(calls[1])
-    if usage := re.search(r"API usage: (.+)$", rest):
-        summary["api_usage"] = usage[1].strip()
-    summary["dry_run"] = "DRY RUN" in head
-    return summary
+    text = line[start + len(marker):].rstrip()
+    end = len(text)
+    while end > 0:  # other key=value pairs may follow the dict: try the longest literal first
+        end = text.rfind("}", 0, end) + 1
+        if end <= 0:
+            return None
+        try:
+            value = ast.literal_eval(text[:end])
+        except (ValueError, SyntaxError):
+            end -= 1
+            continue
+        return value if isinstance(value, dict) else None
+    return None
+
+
+def read_summary(log_text: str) -> dict | None:
+    """The last run summary record the target logged; None if there is none."""
+    for line in reversed(log_text.splitlines()):
+        if (record := metric_record(line, SUMMARY_METRIC)) is not None:
+            return record
+    return None
+
+
+def first_error(log_text: str) -> str | None:
+    """The plugins' own first error: the exception a plugin ended with, else its first error line, else Meltano's.
+
+    Consequences of another failure (a broken pipe, "Loader failed", retry notices) are skipped.
+    """
+    exceptions, plugin_lines, meltano_lines = [], [], []
+    for raw in log_text.splitlines():
+        match = _LINE.match(raw.strip())
+        if not match or match["level"].lower() not in ("error", "critical"):
+            continue
+        message = match["message"].strip()
+        if exc := _EXC_MESSAGE.search(message):
+            message = exc["text"]
+        if any(marker in message for marker in _CONSEQUENCES) or not message:
+            continue
+        line = message if match["source"] == "meltano" else f"{match['source']}: {message}"
+        (exceptions if exc else meltano_lines if match["source"] == "meltano" else plugin_lines).append(line)
+    found = exceptions or plugin_lines or meltano_lines
+    return found[0] if found else None
 
 
 def describe_summary(summary: dict) -> str:
-    """The summary in a sentence, e.g. `created 2, updated 1, ... failed 1 (STRING_TOO_LONG 1)`."""
-    counts = [f"{key.replace('_', ' ')} {value}" for key, value in summary.items() if isinstance(value, int)
-              and not isinstance(value, bool) and key != "api_calls"]
-    failures = ", ".join(f"{code} {count}" for code, count in summary.get("failed_by_code", {}).items())
-    text = ", ".join(counts) + (f" (failed by code: {failures})" if failures else "")
-    if "api_calls" in summary:
-        text += f"; Salesforce API calls {summary['api_calls']}"
-    if summary.get("api_usage"):
-        text += f" ({summary['api_usage']})"
+    """The summary record in a sentence, e.g. `read 3: created 2, updated 1, ...; Salesforce API calls 9`."""
+    outcomes = summary.get("outcomes") or {}
+    counts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in outcomes.items())
+    failures = ", ".join(f"{code} {count}" for code, count in (summary.get("failed_by_code") or {}).items())
+    text = f"read {summary.get('received', 0)}: {counts}" + (f" (failed by code: {failures})" if failures else "")
+    if summary.get("writebacks") or summary.get("writeback_failures"):
+        text += f"; written back {summary.get('writebacks', 0)} (failed {summary.get('writeback_failures', 0)})"
+    text += f"; Salesforce API calls {summary.get('salesforce_calls', 0)}"
+    if usage := summary.get("api_usage"):
+        text += f" ({usage['left']}/{usage['limit']} left, {usage['percent']:.1f}% used)"
+    if summary.get("stopped") == "budget":
+        text += "; stopped at the API budget, the next run resumes"
     return ("DRY RUN, nothing written: " if summary.get("dry_run") else "") + text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable
 import os
 import shutil
 import subprocess
@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .filters import ParticipantFilter, env_prefix
+from .logs import first_error
 from .pipelines import Pipeline
 
 TRIGGER_SOURCE = "sync-monitor"
+TAIL_LINES = 15
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,15 @@ def parse_trigger(trigger: str | None) -> tuple[str | None, ParticipantFilter]:
     return data.get("action"), ParticipantFilter.from_json(data.get("filter") or {})
 
 
+def retry_of(run) -> str | None:
+    """The run id a run of this utility retried, if it was a retry."""
+    try:
+        data = json.loads(run.trigger or "")
+    except json.JSONDecodeError:
+        return None
+    return data.get("retry_of") if isinstance(data, dict) and data.get("by") == TRIGGER_SOURCE else None
+
+
 @dataclass(frozen=True)
 class Meltano:
     """The `meltano` CLI of this project, in one environment."""
@@ -87,27 +98,36 @@ class Meltano:
         environment = os.environ.get("MELTANO_ENVIRONMENT") or os.environ.get("MELTANO_DEFAULT_ENVIRONMENT", "sandbox")
         return cls(executable, environment, project_root)
 
-    def run(self, args: list[str], env: dict[str, str], *, keep_stdout: bool = False) -> Finished:
-        """Run `meltano --environment <env> <args>`; keep the end of its log (runs keep theirs in elt.log)."""
-        with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
-            result = subprocess.run(
+    def run(self, args: list[str], env: dict[str, str], *, keep_stdout: bool = False,
+            on_line: Callable[[str], None] | None = None) -> Finished:
+        """Run `meltano --environment <env> <args>`; each stderr line goes to `on_line` as it comes (the
+        caller shows it: nothing is swallowed), and the end of it is kept (runs keep all of it in elt.log)."""
+        kept: deque[str] = deque(maxlen=TAIL_LINES)
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as stdout:
+            with subprocess.Popen(
                 [self.executable, "--environment", self.environment, *args],
                 cwd=self.project_root,
-                env={**os.environ, **env},
-                stdout=subprocess.PIPE if keep_stdout else subprocess.DEVNULL,
-                stderr=log,
+                env={**os.environ, "NO_COLOR": "1", **env},
+                stdout=stdout if keep_stdout else subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
                 text=True,
-                check=False,
-            )
-            log.seek(0)
-            return Finished(result.returncode, result.stdout or "", tail(log))
+                errors="replace",
+            ) as process:
+                for line in process.stderr:
+                    kept.append(line)
+                    if on_line:
+                        on_line(line.rstrip("\n"))
+                returncode = process.wait()
+            stdout.seek(0)
+            return Finished(returncode, stdout.read() if keep_stdout else "", "".join(kept).rstrip("\n"))
 
     def read_records(self, extractor: str, env: dict[str, str], stream: str) -> list[dict]:
         """Records of one stream, read by `meltano invoke <extractor>` (no state, no run row)."""
         select_env = {f"{env_prefix(extractor)}__SELECT_FILTER": json.dumps([stream])}
         finished = self.run(["invoke", extractor], {**env, **select_env}, keep_stdout=True)
         if finished.returncode != 0:
-            raise MeltanoFailed(f"{extractor} failed (exit {finished.returncode}):\n{finished.log_tail}")
+            reason = first_error(finished.log_tail) or finished.log_tail
+            raise MeltanoFailed(f"{extractor} failed (exit {finished.returncode}): {reason}")
         return list(singer_records(finished.stdout.splitlines(), stream))
 
 
@@ -122,11 +142,6 @@ class Finished:
 
 class MeltanoFailed(RuntimeError):
     """A `meltano` command failed; the message ends with the end of its output."""
-
-
-def tail(output: Iterable[str], lines: int = 15) -> str:
-    """The last lines of a command's output, where Meltano says what went wrong."""
-    return "".join(deque(output, maxlen=lines)).rstrip("\n")
 
 
 def singer_records(lines: list[str], stream: str):

@@ -2,7 +2,8 @@
 
 from datetime import datetime, timezone
 
-from sync_monitor.cli import distinct_pipelines, parse_time
+from sync_monitor.checks import parse_time
+from sync_monitor.retries import distinct_pipelines
 from sync_monitor.logs import describe_summary
 from sync_monitor.runs import Run
 
@@ -29,11 +30,12 @@ def test_retrying_all_failed_runs_reruns_each_pipeline_and_selection_once():
     assert [r.run_id for r in distinct_pipelines(failed)] == ["1", "3", "5", "6"]
 
 
-def test_summary_sentence_lists_counts_failures_and_calls():
-    summary = {"created": 2, "updated": 0, "left_for_next_run": 1, "failed_by_code": {"STRING_TOO_LONG": 1},
-               "api_calls": 5, "api_usage": "95/100 left", "dry_run": True}
+def test_summary_sentence_lists_counts_failures_calls_and_budget():
+    summary = {"received": 3, "outcomes": {"created": 2, "updated": 0, "left_for_next_run": 1},
+               "failed_by_code": {"STRING_TOO_LONG": 1}, "salesforce_calls": 5,
+               "api_usage": {"used": 5, "limit": 100, "left": 95, "percent": 5.0}, "dry_run": True}
     assert describe_summary(summary) == (
-        "DRY RUN, nothing written: created 2, updated 0, left for next run 1 "
-        "(failed by code: STRING_TOO_LONG 1); Salesforce API calls 5 (95/100 left)"
+        "DRY RUN, nothing written: read 3: created 2, updated 0, left for next run 1 "
+        "(failed by code: STRING_TOO_LONG 1); Salesforce API calls 5 (95/100 left, 5.0% used)"
     )
     assert "DRY RUN" not in describe_summary({**summary, "dry_run": False})

@@ -19,7 +19,7 @@ class RecordingMeltano:
     envs: list[dict[str, str]] = field(default_factory=list)
     environment: str = "sandbox"
 
-    def run(self, args, env, *, keep_stdout=False):
+    def run(self, args, env, *, keep_stdout=False, on_line=None):
         self.envs.append(env)
         return Finished(1, "", "refused")
 
