@@ -102,3 +102,83 @@ def test_ids_have_real_prefixes_and_case_safe_suffix():
     assert make_id("003", 1) == "003000000000001AAA"
     assert normalize_id("001D000000IqhSLAAA") is None  # wrong suffix
     assert normalize_id("not-an-id") is None
+
+
+@pytest.fixture
+def org():
+    store = SalesforceStore()
+    ids = store.load({"records": {
+        "Contact": [{"LastName": "Ann", "Email": "ann@x.com"}, {"LastName": "Bob", "Email": "straße@x.com"}],
+        "Lead": [{"LastName": "Lee", "Company": "C", "Email": "lee@x.com"}],
+    }})["ids"]
+    (ann, bob), (lee,) = ids["Contact"], ids["Lead"]
+    store.load({"records": {"CampaignMember": [
+        {"CampaignId": "701000000000001AAA", "ContactId": ann, "Status": "Sent"},
+        {"CampaignId": "701000000000001AAA", "ContactId": bob, "Status": "Sent"},
+        {"CampaignId": "701000000000001AAA", "LeadId": lee, "Status": "Attended"}]}})
+    return store
+
+
+def rows(store, soql):
+    from sandbox.salesforce.records import render_row
+
+    bound = bind(parse(soql), store.schema)
+    return [render_row("59.0", bound.sobject, r, bound.fields, store.parent) for r in store.select(bound)]
+
+
+def test_semi_and_anti_joins(org):
+    members = rows(org, "SELECT Status FROM CampaignMember WHERE ContactId IN "
+                        "(SELECT Id FROM Contact WHERE Email IN ('ANN@x.com'))")
+    assert [m["Status"] for m in members] == ["Sent"]
+    both = rows(org, "SELECT Id FROM CampaignMember WHERE CampaignId = '701000000000001AAA' AND "
+                     "LeadId IN (SELECT Id FROM Lead WHERE Email = 'lee@x.com') AND "
+                     "ContactId NOT IN (SELECT Id FROM Contact WHERE Email = 'ann@x.com')")
+    assert len(both) == 1
+
+
+def test_parent_fields_in_select_and_where(org):
+    members = rows(org, "SELECT Id, Contact.Email, Lead.Email, Lead.Company FROM CampaignMember "
+                        "WHERE Contact.Email IN ('ann@x.com') OR Lead.Email = 'LEE@x.com' ORDER BY Status DESC")
+    assert [(m["Contact"], m["Lead"]) for m in members] == [
+        ({"attributes": members[0]["Contact"]["attributes"], "Email": "ann@x.com"}, None),
+        (None, {"attributes": members[1]["Lead"]["attributes"], "Email": "lee@x.com", "Company": "C"})]
+    assert members[0]["Contact"]["attributes"]["type"] == "Contact"
+    assert rows(org, "SELECT CampaignMember.Contact.LastName FROM CampaignMember WHERE Contact.LastName = 'bob'")[0][
+        "Contact"]["LastName"] == "Bob"
+    with pytest.raises(SalesforceError) as unknown:
+        rows(org, "SELECT Person.Email FROM CampaignMember")
+    assert unknown.value.code == "INVALID_FIELD"
+
+
+def test_id_or_key_combination(org):
+    ann = org.find("Contact", "Email", "ann@x.com")[0]["Id"]
+    found = rows(org, f"SELECT Id, Email FROM Contact WHERE Id IN ('{ann[:15]}') OR Email IN ('STRASSE@x.com', 'straße@X.com')")
+    assert sorted(r["Email"] for r in found) == ["ann@x.com", "straße@x.com"]
+
+
+@pytest.mark.parametrize("stored, literal, equal", [
+    ("straße@x.com", "STRASSE@x.com", False), ("straße@x.com", "STRAßE@X.COM", True),
+    ("ﬀ@x.com", "ff@x.com", False), ("ÄBC@x.com", "äbc@x.com", True), ("İ@x.com", "i̇@x.com", True),
+])
+def test_text_equality_is_simple_lower_casing_not_case_folding(stored, literal, equal):
+    store = SalesforceStore()
+    store.load({"records": {"Contact": [{"LastName": "U", "Email": stored}]}})
+    assert len(rows(store, f"SELECT Id FROM Contact WHERE Email = '{literal}'")) == int(equal)
+    assert len(rows(store, f"SELECT Id FROM Contact WHERE Email IN ('{literal}')")) == int(equal)
+
+
+@pytest.mark.parametrize("soql, code", [
+    ("SELECT Id FROM CampaignMember WHERE ContactId IN (SELECT Id FROM Contact) OR Status = 'Sent'", "MALFORMED_QUERY"),
+    ("SELECT Id FROM CampaignMember WHERE NOT ContactId IN (SELECT Id FROM Contact)", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Contact WHERE Id IN (SELECT Id FROM Contact)", "MALFORMED_QUERY"),
+    ("SELECT Id FROM CampaignMember WHERE ContactId IN (SELECT Id FROM Contact WHERE AccountId IN "
+     "(SELECT Id FROM Account))", "MALFORMED_QUERY"),
+    ("SELECT Id FROM CampaignMember WHERE Status IN (SELECT Id FROM Contact)", "MALFORMED_QUERY"),
+    ("SELECT Id FROM CampaignMember WHERE ContactId IN (SELECT Email FROM Contact)", "MALFORMED_QUERY"),
+    ("SELECT Id FROM CampaignMember WHERE ContactId IN (SELECT Id FROM Contact) AND LeadId IN "
+     "(SELECT Id FROM Lead) AND CampaignId IN (SELECT Id FROM Campaign)", "EXCEEDED_MAX_SEMIJOIN_SUBSELECTS"),
+])
+def test_semi_join_restrictions(org, soql, code):
+    with pytest.raises(SalesforceError) as refused:
+        rows(org, soql)
+    assert refused.value.code == code
