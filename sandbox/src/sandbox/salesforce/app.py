@@ -1,8 +1,9 @@
 """The Salesforce stand-in as a Starlette app: logins, the REST API and the sandbox control routes.
 
 ``create_app(store, settings)`` is served over HTTPS by ``sandbox.common.server.ServerThread``
-(simple-salesforce only speaks https). Handlers are async and the store is touched only from the
-event loop, so requests never interleave inside a write.
+(simple-salesforce only speaks https). Handlers are async and the store serialises every read and
+write under one lock, so requests (and direct callers in other threads) never interleave inside one.
+The documented limits it enforces are listed in docs/contracts.md §4.1.
 
 Assumptions where the real API is unknown or not reproduced (the sandbox README repeats them):
 
@@ -27,13 +28,26 @@ Assumptions where the real API is unknown or not reproduced (the sandbox README 
 8. Collections: a record without ``attributes.type`` fails alone with ``INVALID_TYPE`` "Must send a
    concrete entity type."; more than 200 records is 400 ``EXCEEDED_ID_LIMIT``. Under allOrNone,
    rolled-back results carry the record's id only for updates and deletes.
-9. Composite: more than 25 subrequests is 400 ``LIMIT_EXCEEDED``; an outer allOrNone does not turn
-   per-record failures inside a nested Collections subrequest into a rollback.
+9. Composite: more than 25 subrequests, or more than 5 query/queryAll/Collections ones, answer
+   HTTP 200 with one ``LIMIT_EXCEEDED`` entry (httpStatusCode 400, referenceId null) and run
+   nothing; the 25 message is a logged real reply, the 5 message is assumed. An outer allOrNone
+   does not turn per-record failures inside a nested Collections subrequest into a rollback.
+   Composite Batch over 25 is a top-level 400 ``LIMIT_EXCEEDED`` (assumed).
 10. Error messages not found in public sources (INVALID_FIELD_FOR_INSERT_UPDATE, MISSING_ARGUMENT,
-   INVALID_QUERY_LOCATOR, METHOD_NOT_ALLOWED) are modelled on Salesforce's style.
+   INVALID_QUERY_LOCATOR, METHOD_NOT_ALLOWED, EXCEEDED_MAX_SEMIJOIN_SUBSELECTS, the semi-join
+   MALFORMED_QUERY texts, the CampaignMemberStatus default and duplicate texts) are modelled on
+   Salesforce's style.
 11. The duplicate rule is an exact, case-insensitive Email match against Contacts and unconverted
    Leads, reported as ``DUPLICATES_DETECTED`` "Use one of these records?" with a ``duplicateResult``.
 12. Query cursors live in memory (the last 500 stay open) and are lost on restart.
+13. A request whose line and headers exceed 16,384 bytes answers 414 with an HTML body (the body
+   Salesforce's front end sends is not documented); it is not counted as an API call.
+14. In an Id filter ``''`` stands for null; an 18-character Id is accepted when its case is the one
+   its suffix encodes or was changed as a whole (all upper or all lower case).
+15. Two records of one Collections call with the same unique value: the first is saved, the second
+   fails with ``DUPLICATE_VALUE`` naming the first (Salesforce may fail both with ``<unknown>``).
+16. State and Country Picklists: states exist for US and CA only; a country name matches the ISO
+   label in any case (Salesforce also accepts admin-defined integration values).
 """
 
 from __future__ import annotations
