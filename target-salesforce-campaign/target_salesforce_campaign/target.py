@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 from singer_sdk.target_base import Target
 
+from target_salesforce_campaign import redaction, run_config
 from target_salesforce_campaign.auth import DEFAULT_REQUEST_TIMEOUT
 from target_salesforce_campaign.connection import RunContext, open_run
 from target_salesforce_campaign.mapping import DEFAULT_FIELD_MAPPING, DEFAULT_STATUS_MAPPING
@@ -129,7 +133,11 @@ class TargetSalesforceCampaign(Target):
     ).to_dict()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
+        redaction.install([os.environ.get("MELTANO_EXTRACT_AUTH_TOKEN")])  # before the SDK logs anything
         super().__init__(*args, **kwargs)
+        redaction.install(redaction.secret_values(self.config, self.config_jsonschema))
+        secret_settings = [name for name, prop in self.config_jsonschema["properties"].items() if prop.get("secret")]
+        run_config.scrub_meltano_run_files(sys.argv, secret_settings)
         self._run: RunContext | None = None
         self._summary_logged = False
         self.intake = Intake()

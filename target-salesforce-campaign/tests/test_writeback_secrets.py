@@ -1,0 +1,90 @@
+"""No secret in the target's log lines at any level (retries of both APIs included), and Meltano's run
+config file of the target left without secrets, owner only, in private directories (issue 10 class 3)."""
+
+import json
+import logging
+import os
+import stat
+import sys
+
+import pytest
+
+from target_salesforce_campaign import redaction, run_config
+from target_salesforce_campaign.target import TargetSalesforceCampaign
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("PUT /api/v1/events/e/guests/g.json?auth_token=s3cr3t-Tok&guest_metadata=true", "s3cr3t-Tok"),
+    ('{"access_token": "abcDEF123", "instance_url": "https://x"}', "abcDEF123"),
+    ("headers={'Authorization': 'Bearer 00Dxx0000001gPL!AR8AQJXg5oj8jXSgxJfA0lBog'}", "AR8AQJXg5oj8jXSgxJfA0lBog"),
+    ("<sessionId>00D000000000001!AQ4AQFabc.def</sessionId>", "AQ4AQFabc.def"),
+    ("grant_type=refresh_token&refresh_token=5Aep861xyz&client_secret=qwerty99", "5Aep861xyz"),
+    ("grant_type=password&password=hunter2SANDBOXTOKEN&client_secret=qwerty99", "qwerty99"),
+    ("session 00D5g000004XyZq!ARoAQP.long_session_part expired", "ARoAQP.long_session_part"),
+])
+def test_secret_looking_values_are_redacted_even_when_never_configured(text, secret):
+    assert secret not in redaction.redact(text)
+    assert redaction.REDACTED in redaction.redact(text)
+
+
+def test_every_record_of_the_process_is_scrubbed_whoever_logs_it(caplog):
+    redaction.install(["configured-Secret-Value"])
+    caplog.set_level(logging.DEBUG)
+    child = logging.getLogger("urllib3.connectionpool.some.child")  # a logger nobody listed
+    child.debug("GET %s", "http://h/x.json?auth_token=abcdef123456")
+    try:
+        raise ValueError("boom with configured-Secret-Value inside")
+    except ValueError:
+        logging.getLogger("anything").exception("failed: %s", "configured-Secret-Value")
+    assert "abcdef123456" not in caplog.text and "configured-Secret-Value" not in caplog.text
+    assert caplog.text.count(redaction.REDACTED) >= 3 and "Traceback" in caplog.text
+
+
+def test_no_token_in_logs_at_debug_level_with_retries_of_both_apis(pipeline, caplog, monkeypatch):
+    pipeline.add_guests(*[{"email": f"sec{i}@x.example", "last_name": f"Sec{i}", "status": "registered"} for i in range(4)])
+    pipeline.em.inject_fault(r"PUT ^/api/v1/events/[^/]+/guests/", count=2, kind="reset")
+    pipeline.sf.inject_fault(r"POST ^/services/data/v[\d.]+/composite$", count=1, status=503,
+                             body=[{"message": "Server unavailable", "errorCode": "SERVER_UNAVAILABLE"}])
+    lines = pipeline.tap_lines()  # the tap first: its own scrubbing (of its token) must not hide the target's leaks
+    monkeypatch.setattr(pipeline, "tap_lines", lambda: lines)
+    monkeypatch.setattr(logging, "_logRecordFactory", logging.LogRecord)
+    caplog.set_level(logging.DEBUG)
+    result = pipeline.run()
+    assert result.error is None, result.error
+    assert "Retrying" in caplog.text, "urllib3 never retried the reset write-back: the leak path was not exercised"
+    secrets = [pipeline.em.auth_token, pipeline.sf.credentials["password"], pipeline.sf.credentials["security_token"],
+               pipeline.sf.access_token()[:20]]
+    assert [s for s in secrets if s in caplog.text] == []
+
+
+@pytest.fixture
+def run_file(tmp_path):
+    directory = tmp_path / ".meltano" / "run" / "target-salesforce-campaign"
+    directory.mkdir(parents=True)
+    for d in (directory.parent, directory):
+        d.chmod(0o755)
+    path = directory / "target.6a1c9c1e-33a4-4a5e-9a55-2a4b6f3f0c11.config.json"
+    path.write_text(json.dumps({"campaign_id": "701000000000001AAA", "access_token": "00Dabc!sessionSECRET",
+                                "instance_url": "https://x.my.salesforce.com", "eventmaker_auth_token": "emSECRET"}))
+    path.chmod(0o644)
+    return path
+
+
+def test_the_target_scrubs_its_meltano_run_file_once_it_has_read_it(run_file, monkeypatch):
+    config = json.loads(run_file.read_text())
+    monkeypatch.setattr(sys, "argv", ["target-salesforce-campaign", "--config", str(run_file)])
+    TargetSalesforceCampaign(config=config)
+    left = run_file.read_text()
+    assert "SECRET" not in left and json.loads(left) == {"campaign_id": "701000000000001AAA",
+                                                         "instance_url": "https://x.my.salesforce.com"}
+    assert stat.S_IMODE(run_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(run_file.parent.stat().st_mode) == stat.S_IMODE(run_file.parent.parent.stat().st_mode) == 0o700
+    assert [p.name for p in run_file.parent.iterdir()] == [run_file.name]  # no temporary copy left
+
+
+def test_a_config_file_outside_meltano_run_dirs_is_never_touched(tmp_path, monkeypatch):
+    path = tmp_path / "my-config.json"
+    path.write_text(json.dumps({"campaign_id": "701000000000001AAA", "access_token": "00Dabc!keepME"}))
+    before = path.read_text()
+    assert run_config.scrub_meltano_run_files(["x", f"--config={path}", "--config", "ENV"], ["access_token"]) == []
+    assert path.read_text() == before and os.access(path, os.R_OK)
