@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import SalesforceError
-from .rules import apply_address_rules
+from .rules import apply_address_rules, full_name
 from .schema import SObject
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def apply_object_rules(store: "SalesforceStore", sobject: SObject, record: dict[
     apply_address_rules(sobject, record, current)
     check_unique_fields(store, sobject, record)
     if sobject.name in ("Contact", "Lead", "User"):
-        record["Name"] = " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p)
+        record["Name"] = full_name(record)
     if sobject.name in ("Contact", "Lead") and store.duplicate_rule:
         check_duplicates(store, sobject, record)
     elif sobject.name == "CampaignMember":

@@ -21,6 +21,11 @@ STATE_PROBLEM = ("There's a problem with this state, even though it may appear c
                  "state from the list of valid states.")
 
 
+def full_name(record: dict[str, Any]) -> str:
+    """A person's ``Name``: first and last name, as Salesforce composes it."""
+    return " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p)
+
+
 def canonical_payload(sobject: SObject, payload: dict[str, Any]) -> dict[str, Any]:
     """The payload keyed by canonical field names, without ``attributes``; INVALID_FIELD if unknown."""
     fields = {}

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, TypeVar
 
-from . import rules
+from . import bulk_load, rules
+from .bulk_load import NEW_CAMPAIGN_STATUSES
 from .errors import SalesforceError, entity_is_deleted, malformed_id, not_found
 from .ids import KEY_PREFIXES, make_id, normalize_id
 from .org_rules import apply_object_rules
@@ -32,7 +33,6 @@ SANDBOX_STATUSES = (  # label, is default, has responded
     ("Registered", False, False), ("Attended", False, True), ("No Show", False, False),
     ("Cancelled", False, False),
 )
-NEW_CAMPAIGN_STATUSES = (("Sent", True, False), ("Responded", False, True))
 CHILDREN = {  # deleting a parent deletes these children (Salesforce's cascade for members)
     "Contact": (("CampaignMember", "ContactId"),),
     "Lead": (("CampaignMember", "LeadId"),),
@@ -42,7 +42,6 @@ ORG_ID = "00D000000000001AAA"
 USER_ID = "005000000000001AAA"
 INTEGRATION_USER = {"Id": USER_ID, "Username": "integration@sandbox.example", "FirstName": "Integration",
                     "LastName": "User", "Email": "integration@sandbox.example", "IsActive": True}
-LOAD_ORDER = ("User", "Account", "Campaign", "CampaignMemberStatus", "Contact", "Lead", "CampaignMember")
 Result = TypeVar("Result")
 
 
@@ -229,14 +228,14 @@ class SalesforceStore:
             raise SalesforceError("INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
         rules.check_writable(sobject, fields, creating=True)
         fields = rules.coerce_values(sobject, fields)
-        record = self._new_record(sobject, fields)
+        record = self.new_record(sobject, fields)
         rules.check_required(sobject, record)
         self._check_references(sobject, fields)
         with self.transaction():
             apply_object_rules(self, sobject, record, None)
             self._write(sobject.name, record)
             if sobject.name == "Campaign":
-                self._add_statuses(record["Id"], NEW_CAMPAIGN_STATUSES)
+                self.add_statuses(record["Id"], NEW_CAMPAIGN_STATUSES)
         return record["Id"]
 
     @locked
@@ -304,7 +303,7 @@ class SalesforceStore:
 
     # ------------------------------------------------------------ org rules
 
-    def _new_record(self, sobject: SObject, fields: dict[str, Any], record_id: str | None = None) -> dict[str, Any]:
+    def new_record(self, sobject: SObject, fields: dict[str, Any], record_id: str | None = None) -> dict[str, Any]:
         stamp = now_stamp()
         record = {f.name: f.default for f in sobject.fields}
         if sobject.field("OwnerId"):
@@ -348,50 +347,18 @@ class SalesforceStore:
                     for order, (label, default, responded) in enumerate(SANDBOX_STATUSES, start=1)]
         self.load({"records": {"Campaign": [campaign], "CampaignMemberStatus": statuses}})
 
-    def _add_statuses(self, campaign_id: str, statuses: tuple[tuple[str, bool, bool], ...]) -> None:
+    def add_statuses(self, campaign_id: str, statuses: tuple[tuple[str, bool, bool], ...]) -> None:
+        """Statuses ``(label, is default, has responded)`` for a campaign, in this order (no rules)."""
         sobject = FULL.objects["CampaignMemberStatus"]
         for order, (label, default, responded) in enumerate(statuses, start=1):
-            self._write(sobject.name, self._new_record(sobject, {
+            self._write(sobject.name, self.new_record(sobject, {
                 "CampaignId": campaign_id, "Label": label, "IsDefault": default,
                 "HasResponded": responded, "SortOrder": order}))
 
     @locked
     def load(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Bulk-load records as they are (no org rules, no API usage); returns their IDs in order.
-
-        Objects load parents first; a record may carry its own ``Id``; a campaign loaded without
-        statuses gets Salesforce's two defaults. Unknown objects or fields raise ValueError.
-        """
-        records = payload.get("records", {})
-        unknown = [name for name in records if FULL.lookup(name) is None]
-        if unknown:
-            raise ValueError(f"unknown sObject types: {unknown}")
-        by_canonical = {FULL.lookup(name).name: rows for name, rows in records.items()}
-        ids: dict[str, list[str]] = {}
-        for name in LOAD_ORDER:
-            if name in by_canonical:
-                ids[name] = [self._load_one(FULL.objects[name], row) for row in by_canonical[name]]
-        for campaign_id in ids.get("Campaign", ()):
-            if not self.member_statuses(campaign_id):
-                self._add_statuses(campaign_id, NEW_CAMPAIGN_STATUSES)
-        return {"ids": ids}
-
-    def _load_one(self, sobject: SObject, row: dict[str, Any]) -> str:
-        try:
-            fields = rules.canonical_payload(sobject, row)
-        except SalesforceError as error:
-            raise ValueError(error.message) from error
-        record_id = normalize_id(fields.pop("Id", None)) if fields.get("Id") else None
-        record = self._new_record(sobject, fields, record_id)
-        if sobject.name in ("Contact", "Lead", "User"):
-            record["Name"] = " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p)
-        if sobject.name == "CampaignMember":
-            record["Type"] = "Contact" if record.get("ContactId") else "Lead"
-            statuses = {s["Label"]: s for s in self.member_statuses(record["CampaignId"])}
-            if "HasResponded" not in fields and record.get("Status") in statuses:
-                record["HasResponded"] = statuses[record["Status"]]["HasResponded"]
-        self._write(sobject.name, record)
-        return record["Id"]
+        """Bulk-load records as they are (no org rules, no API usage): see ``bulk_load.load``."""
+        return bulk_load.load(self, payload)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to restore this org (JSON-serialisable)."""
