@@ -232,8 +232,10 @@ def run():
 
     from target_salesforce_campaign.target import TargetSalesforceCampaign
 
-    def _run(config, records):
+    def _run(config, records, **attributes):
         target = TargetSalesforceCampaign(config=config)
+        for name, value in attributes.items():  # e.g. a test's tag on the run
+            setattr(target, name, value)
         stdout, stderr = target_sync_test(target, io.StringIO(singer_lines(records)))
         return stdout.read(), stderr.read()
 

@@ -64,7 +64,7 @@ def test_lock_as_a_per_record_error_is_resent_alone(pipeline, ten):
 def test_daily_api_limit_stops_cleanly_and_the_rerun_finishes(pipeline):
     guests = pipeline.add_guests(*[{"email": f"b{i}@x.example", "last_name": f"B{i}", "status": "invited"}
                                    for i in range(30)])
-    pipeline.sf.configure(daily_api_limit=7)  # start (3) + one batch (3) + the next lookup refused
+    pipeline.sf.configure(daily_api_limit=5)  # start (1) + one batch (3) + the next lookup refused
     stopped = pipeline.run(batch_size=10)
     assert isinstance(stopped.error, BudgetExceeded), stopped.error
     done = [g for g in guests if (pipeline.entry(g["_id"]) or {}).get("last_synced_at")]
