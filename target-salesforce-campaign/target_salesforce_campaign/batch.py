@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Callable
 
 from target_salesforce_campaign import lookup as lookups
 from target_salesforce_campaign import mapping, membership, validation
+from target_salesforce_campaign.campaigns import no_campaign_error
 from target_salesforce_campaign.errors import ErrorClass, RecordError, error_from_save_result
 from target_salesforce_campaign.fingerprint import fingerprint
 from target_salesforce_campaign.ids import canonical_id
@@ -33,7 +35,7 @@ from target_salesforce_campaign.writeback_home import REFS, read_entry
 class Settings:
     """The settings the batch logic needs."""
 
-    campaign_id: str
+    campaign_id: str | None  # single-campaign shorthand; per event: the `campaign_for` of BatchSync
     match_mode: str
     create_as: str
     uniqueness_key: str
@@ -58,6 +60,7 @@ class Participant:
     sobject: str = ""
     payload: dict = field(default_factory=dict)
     person_id: str | None = None
+    campaign_id: str | None = None  # the Campaign of the participant's event (None: it has none)
     member_id: str | None = None
     result: str | None = None  # created | updated | unchanged | failed | skipped
     error: RecordError | None = None
@@ -72,6 +75,11 @@ class Participant:
     def fail(self, error: RecordError, final_fingerprint: str | None) -> None:
         """Account as failed; a data error is final (fingerprinted), a transient one is not."""
         self.result, self.error, self.fingerprint = "failed", error, final_fingerprint
+
+
+def campaign_ids(participants: list[Participant]) -> list[str]:
+    """The campaigns of these participants' events: one member lookup covers them all."""
+    return sorted({p.campaign_id for p in participants if p.campaign_id})
 
 
 def now_iso() -> str:
@@ -91,10 +99,17 @@ def expected_object(ids: StoredIds, create_as: str) -> str:
 class BatchSync:
     """Runs the batch logic against one Salesforce client."""
 
-    def __init__(self, client: SalesforceClient, settings: Settings, rules: dict[str, dict]) -> None:
+    def __init__(
+        self,
+        client: SalesforceClient,
+        settings: Settings,
+        rules: dict[str, dict],
+        campaign_for: Callable[[str | None], str | None] | None = None,
+    ) -> None:
         self.client = client
         self.settings = settings
         self.rules = rules  # sobject -> {field name: FieldRule}
+        self.campaign_for = campaign_for or (lambda _event_id: settings.campaign_id)  # event _id -> Campaign Id
 
     # --- preparation (no calls) ---------------------------------------------------------------
 
@@ -110,7 +125,7 @@ class BatchSync:
         return payload
 
     def _fingerprint(self, p: Participant) -> str:
-        return fingerprint(p.payload, p.status, self.settings.campaign_id, p.sobject)
+        return fingerprint(p.payload, p.status, p.campaign_id or "", p.sobject)
 
     def _set_object(self, p: Participant, sobject: str) -> None:
         p.sobject, p.payload = sobject, self._payload(p.record, sobject)
@@ -122,6 +137,7 @@ class BatchSync:
         status = mapping.member_status(record, self.settings.status_mapping)
         p = Participant(record, entry, StoredIds() if isinstance(ids, RecordError) else ids, status, self.settings.uniqueness_key)
         self._set_object(p, expected_object(p.ids, self.settings.create_as))
+        p.campaign_id = self.campaign_for(record.get("event_id"))
         if isinstance(ids, RecordError):
             p.fail(ids, None)  # not final: re-importing the right ID changes the participant
             return p
@@ -131,6 +147,9 @@ class BatchSync:
         current = self._fingerprint(p)
         if not self.settings.force_resend and entry.get("fingerprint") == current:
             p.result = "unchanged"
+            return p
+        if p.campaign_id is None:  # never sent to another event's campaign; final until the event has one
+            p.fail(no_campaign_error(record.get("event_id")), current)
             return p
         if p.status is None:
             key = mapping.status_key(record)
@@ -182,11 +201,11 @@ class BatchSync:
             external_ids=frozenset(p.record["_id"] for p in pending) if s.external_id_field else frozenset(),
             match_values={s.uniqueness_key: frozenset(p.key for p in pending if p.key)},
         )
-        return self._run_lookup(wanted)
+        return self._run_lookup(wanted, campaign_ids(pending))
 
-    def _run_lookup(self, wanted: lookups.Wanted) -> tuple[Lookup, KnownMembers]:
+    def _run_lookup(self, wanted: lookups.Wanted, campaigns: list[str]) -> tuple[Lookup, KnownMembers]:
         fields = self._lookup_fields()
-        plan = lookups.plan(wanted, fields, [self.settings.campaign_id], self.client.url_budget)
+        plan = lookups.plan(wanted, fields, campaigns, self.client.url_budget)
         results = self.client.query_many([soql for _, soql in plan.people] + plan.members)
         return lookups.read(plan, results, fields, wanted)
 
@@ -281,28 +300,30 @@ class BatchSync:
 
     # --- CampaignMembers ------------------------------------------------------------------------
 
-    def _members_of(self, people: list[Participant], known: KnownMembers | None = None) -> dict[str, membership.Member]:
-        """The campaign's members for these Contacts/Leads: those not already known, in one query call."""
+    def _members_of(
+        self, people: list[Participant], known: KnownMembers | None = None
+    ) -> dict[tuple[str | None, str], membership.Member]:
+        """Their campaigns' members for these Contacts/Leads: those not already known, in one query call."""
         known = known or KnownMembers()
         unknown = [p for p in people if p.person_id not in known.looked_up]
         wanted = lookups.Wanted(
             contact_ids=frozenset(p.person_id for p in unknown if p.sobject == "Contact"),
             lead_ids=frozenset(p.person_id for p in unknown if p.sobject == "Lead"),
         )
-        soqls = lookups.member_queries(wanted, self._lookup_fields(), [self.settings.campaign_id], self.client.url_budget)
+        soqls = lookups.member_queries(wanted, self._lookup_fields(), campaign_ids(people), self.client.url_budget)
         rows = [row for rows in self.client.query_many(soqls) for row in rows] if soqls else []
         return {**known.by_person, **membership.index_members([lookups.member_of(row) for row in rows])}
 
     def _write_members(self, ready: list[Participant], known: KnownMembers) -> None:
         # New Contacts/Leads cannot be members yet: only existing ones are looked up.
         existing = self._members_of([p for p in ready if not p.created], known)
-        by_person: dict[str, list[Participant]] = {}
+        by_member: dict[tuple[str | None, str], list[Participant]] = {}  # one member per campaign and person
         for p in ready:
-            by_person.setdefault(p.person_id, []).append(p)
+            by_member.setdefault((p.campaign_id, p.person_id), []).append(p)
         creates, updates = [], []
-        for person_id, group in by_person.items():
+        for member_key, group in by_member.items():
             last = group[-1]  # the latest participant of the batch decides the status
-            member = existing.get(person_id)
+            member = existing.get(member_key)
             if member is None:
                 creates.append(group)
             else:
@@ -317,8 +338,7 @@ class BatchSync:
     def _create_members(self, groups: list[list[Participant]]) -> None:
         if not groups:
             return
-        cid = self.settings.campaign_id
-        body = [membership.new_member(cid, g[-1].sobject, g[-1].person_id, g[-1].status) for g in groups]
+        body = [membership.new_member(g[-1].campaign_id, g[-1].sobject, g[-1].person_id, g[-1].status) for g in groups]
         duplicates = []
         for group, result in zip(groups, self.client.save("POST", body)):
             if result.get("success"):
@@ -338,7 +358,7 @@ class BatchSync:
         found = self._members_of([g[-1] for g in groups])
         updates = []
         for group in groups:
-            member = found.get(group[-1].person_id)
+            member = found.get((group[-1].campaign_id, group[-1].person_id))
             if member is None:
                 error = RecordError("DUPLICATE_VALUE", "Already a campaign member, but not found again; retried next run")
                 for p in group:

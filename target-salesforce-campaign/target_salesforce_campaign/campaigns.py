@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from simple_salesforce.format import format_soql
 
 from target_salesforce_campaign.errors import RecordError
+from target_salesforce_campaign.ids import canonical_id
 
 SKIP, FAIL = "skip", "fail"
 NO_CAMPAIGN = "NO_CAMPAIGN_FOR_EVENT"
@@ -41,10 +42,13 @@ class CampaignSettings:
 
     @classmethod
     def from_config(cls, config: dict) -> CampaignSettings:
-        """Settings from the target's config (schema defaults filled in)."""
+        """Settings from the target's config (schema defaults filled in); Ids in their 18-character form."""
+        def canonical(value: object) -> str:
+            return canonical_id(value, "Campaign") or str(value)
+
         return cls(
-            campaign_id=config.get("campaign_id") or None,
-            mapping={event_key(e): str(c) for e, c in (config.get("campaign_mapping") or {}).items()},
+            campaign_id=canonical(config["campaign_id"]) if config.get("campaign_id") else None,
+            mapping={event_key(e): canonical(c) for e, c in (config.get("campaign_mapping") or {}).items()},
             event_field=config.get("campaign_event_field") or None,
             create_missing=bool(config.get("create_missing_campaigns")),
             on_missing=config.get("missing_campaign") or SKIP,
@@ -66,6 +70,9 @@ class CampaignSettings:
                 "create_missing_campaigns needs campaign_event_field (the created Campaign carries the event's _id "
                 "there, so the next run finds it instead of creating another)"
             )
+        bad = [c for c in self.known_ids() if canonical_id(c, "Campaign") != c]
+        if bad:
+            found.append(f"not Campaign Ids (15 or 18 characters, prefix 701): {bad}")
         if self.on_missing not in (SKIP, FAIL):
             found.append(f"missing_campaign must be {SKIP!r} or {FAIL!r}")
         return found
@@ -109,23 +116,30 @@ class Campaigns:
         self.statuses.setdefault(campaign_id, set()).update(statuses)
 
 
+def _add_statuses(campaigns: Campaigns, rows: list[dict]) -> None:
+    for row in rows:
+        cid = canonical_id(row.get("CampaignId"), "Campaign")
+        if cid and row.get("Label"):
+            campaigns.statuses.setdefault(cid, set()).add(row["Label"])
+
+
 def resolve(settings: CampaignSettings, results: list[list[dict]]) -> tuple[Campaigns, list[str]]:
     """Campaigns from the rows of `settings.start_queries()` (same order), and what is wrong with them."""
     rows = iter(results)
     campaigns = Campaigns(settings)
     problems = []
     if settings.known_ids():
-        for row in next(rows):
-            campaigns.statuses.setdefault(row["CampaignId"], set()).add(row["Label"])
+        _add_statuses(campaigns, next(rows))
+        named = {cid: "campaign_id" for cid in [settings.campaign_id] if cid}
+        named.update({cid: f"campaign_mapping[{event!r}]" for event, cid in settings.mapping.items()})
         for cid in settings.known_ids():
             if cid not in campaigns.statuses:
-                problems.append(f"Campaign {cid!r}: no such Campaign (or it has no member statuses)")
+                problems.append(f"{named[cid]} {cid!r}: no such Campaign (or it has no member statuses)")
     if settings.event_field:
         found: dict[str, list[str]] = {}
         for row in next(rows):
-            found.setdefault(event_key(row[settings.event_field]), []).append(row["Id"])
-        for row in next(rows):
-            campaigns.statuses.setdefault(row["CampaignId"], set()).add(row["Label"])
+            found.setdefault(event_key(row.get(settings.event_field)), []).append(canonical_id(row.get("Id"), "Campaign"))
+        _add_statuses(campaigns, next(rows))
         for event_id, ids in sorted(found.items()):
             if len(ids) > 1:
                 problems.append(

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from simple_salesforce.format import format_soql
-
 from target_salesforce_campaign import auth, mapping, validation
 from target_salesforce_campaign.batch import BatchSync, Settings
-from target_salesforce_campaign.ids import canonical_id
+from target_salesforce_campaign.campaigns import CampaignSettings
 from target_salesforce_campaign.errors import ConfigError, ErrorClass, SalesforceCallError, TargetError
+from target_salesforce_campaign.event_campaigns import EventCampaigns, fetch_event_title, open_campaigns
 from target_salesforce_campaign.salesforce_client import SalesforceClient, incomplete, query_path
 from target_salesforce_campaign.summary import RunSummary
 from target_salesforce_campaign.writeback import DEFAULT_WRITEBACK_CONCURRENCY, EventmakerWriter, eventmaker_defaults
@@ -27,7 +26,7 @@ def settings_from_config(config: dict) -> Settings:
     `status_mapping` is merged over the default mapping; an empty `field_mapping` means the default one.
     """
     return Settings(
-        campaign_id=config["campaign_id"],
+        campaign_id=CampaignSettings.from_config(config).campaign_id,
         match_mode=config["match_mode"],
         create_as=config["create_as"],
         uniqueness_key=config["uniqueness_key"],
@@ -82,21 +81,13 @@ def external_id_problems(field_name: str, describes: dict[str, dict], setting: s
 
 def check_configuration(
     settings: Settings,
-    statuses: set[str],
+    campaign_problems: list[str],
     fields: dict[str, set[str]],
     filterable: set[str],
     describes: dict[str, dict] | None = None,
 ) -> None:
-    """Raise a ConfigError naming what to fix (campaign, statuses, mapped fields, key, external ID)."""
-    problems = []
-    if not statuses:
-        problems.append(f"campaign_id {settings.campaign_id!r}: no such Campaign (or it has no member statuses)")
-    missing = mapping.unknown_statuses(settings.status_mapping, statuses) if statuses else []
-    if missing:
-        problems.append(
-            f"status_mapping uses {missing}, not member statuses of the campaign (it has {sorted(statuses)}); "
-            "add them to the campaign or change status_mapping"
-        )
+    """Raise a ConfigError naming what to fix (campaigns and their statuses, mapped fields, key, external ID)."""
+    problems = list(campaign_problems)
     unknown = mapping.unknown_mapped_fields(settings.field_mapping, fields)
     if unknown:
         problems.append(f"field_mapping targets unknown Contact/Lead fields {unknown}")
@@ -114,17 +105,15 @@ def check_configuration(
         raise ConfigError("Configuration errors (nothing was written): " + "; ".join(problems) + ".")
 
 
-def start_reads(client: SalesforceClient, campaign_id: str) -> tuple[set[str], dict[str, dict]]:
-    """The campaign's member statuses and the Contact and Lead describes, in one Composite call."""
-    soql = format_soql("SELECT Label FROM CampaignMemberStatus WHERE CampaignId = {}", campaign_id)
-    bodies = client.reads([query_path(soql), *(f"sobjects/{name}/describe" for name in PERSON_OBJECTS)])
-    statuses_page, *describe_bodies = bodies
-    if not (isinstance(statuses_page, dict) and isinstance(statuses_page.get("records"), list)) or not all(
+def start_reads(client: SalesforceClient, queries: list[str], objects: tuple[str, ...]) -> tuple[list[list[dict]], dict[str, dict]]:
+    """The campaigns' queries (records, pages followed) and the objects' describes, in one Composite call."""
+    bodies = client.reads([*(query_path(q) for q in queries), *(f"sobjects/{name}/describe" for name in objects)])
+    pages, describe_bodies = bodies[: len(queries)], bodies[len(queries) :]
+    if not all(isinstance(p, dict) and isinstance(p.get("records"), list) for p in pages) or not all(
         isinstance(d, dict) and isinstance(d.get("fields"), list) for d in describe_bodies
     ):
-        raise incomplete("the start-of-run reads (campaign statuses, describes) lack their records or fields")
-    statuses = {row.get("Label") for row in statuses_page["records"] if isinstance(row, dict)}
-    return statuses - {None}, dict(zip(PERSON_OBJECTS, describe_bodies))
+        raise incomplete("the start-of-run reads (campaigns and their statuses, describes) lack their records or fields")
+    return [client.all_records(page) for page in pages], dict(zip(objects, describe_bodies))
 
 
 @dataclass
@@ -135,13 +124,18 @@ class RunContext:
     sync: BatchSync
     writer: EventmakerWriter | None
     summary: RunSummary
+    campaigns: EventCampaigns
 
 
-def open_run(config: dict) -> RunContext:
-    """Authenticate and check the configuration against the org, before any write."""
+def open_run(config: dict, event_titles: dict[str, str | None] | None = None) -> RunContext:
+    """Authenticate and check the configuration against the org, before any write.
+
+    `event_titles` (filled as the `events` stream arrives) names the campaigns created for events.
+    """
     settings = settings_from_config(config)
-    if canonical_id(settings.campaign_id, "Campaign") is None:
-        raise ConfigError(f"campaign_id {settings.campaign_id!r} is not a Campaign Id (15 or 18 characters, prefix 701).")
+    campaign_settings = CampaignSettings.from_config(config)
+    if campaign_settings.problems():
+        raise ConfigError("Configuration errors (nothing was written): " + "; ".join(campaign_settings.problems()) + ".")
     writer = writer_from_config(config)
     session = auth.new_session(config)
     try:
@@ -151,8 +145,11 @@ def open_run(config: dict) -> RunContext:
             max_api_usage_percent=float(config["max_api_usage_percent"]),
             can_reauthenticate=auth.can_reauthenticate(config),
         )
-        statuses, describes = start_reads(client, settings.campaign_id)
+        objects = PERSON_OBJECTS + (("Campaign",) if campaign_settings.event_field else ())
+        pages, describes = start_reads(client, campaign_settings.start_queries(), objects)
     except SalesforceCallError as exc:  # a direct token refused by the first call
+        if exc.error_class is ErrorClass.CONFIG:  # e.g. INVALID_FIELD: a campaign_event_field the org lacks
+            raise ConfigError(f"The start-of-run reads were refused ({exc}); check campaign_event_field.") from None
         if exc.error_class is not ErrorClass.AUTH:
             raise
         raise auth.login_failure(config, exc) from None
@@ -160,9 +157,17 @@ def open_run(config: dict) -> RunContext:
         raise
     except Exception as exc:  # bad credentials, unreachable login URL, TLS
         raise auth.login_failure(config, exc) from None
+    campaigns, campaign_problems = open_campaigns(
+        campaign_settings, settings.status_mapping, pages, describes.pop("Campaign", None)
+    )
     rules = {name: validation.field_rules(d) for name, d in describes.items()}
     filterable = set.intersection(*({f["name"] for f in d["fields"] if f.get("filterable", True)} for d in describes.values()))
-    check_configuration(settings, statuses, {n: set(r) for n, r in rules.items()}, filterable, describes)
-    return RunContext(client, BatchSync(client, settings, rules), writer, RunSummary())
+    check_configuration(settings, campaign_problems, {n: set(r) for n, r in rules.items()}, filterable, describes)
+    url, token = eventmaker_defaults(config)
+    events = EventCampaigns(
+        client, campaigns, set(settings.status_mapping.values()), event_titles if event_titles is not None else {},
+        lambda event_id: fetch_event_title(url, token, event_id, auth.request_timeout(config)),
+    )
+    return RunContext(client, BatchSync(client, settings, rules, events.campaign_for), writer, RunSummary(), events)
 
 

@@ -25,9 +25,9 @@ QUERIES_PER_CALL = 5  # Composite: at most 5 query/queryAll/Collections subreque
 
 @dataclass
 class KnownMembers:
-    """The campaign's members already read for some Contacts/Leads (`looked_up`), by person Id."""
+    """The campaigns' members already read for some Contacts/Leads (`looked_up`), by (Campaign Id, person Id)."""
 
-    by_person: dict[str, membership.Member] = field(default_factory=dict)
+    by_person: dict[tuple[str | None, str], membership.Member] = field(default_factory=dict)
     looked_up: set[str] = field(default_factory=set)
 
 
@@ -130,7 +130,8 @@ def member_of(row: dict) -> membership.Member:
         raise incomplete("a CampaignMember row without a valid Id")
     contact_id = canonical_id(row.get("ContactId"), "Contact")
     lead_id = canonical_id(row.get("LeadId"), "Lead")
-    return membership.Member(member_id, contact_id, lead_id, row.get("Status"))
+    campaign_id = canonical_id(row.get("CampaignId"), "Campaign")
+    return membership.Member(member_id, contact_id, lead_id, row.get("Status"), campaign_id)
 
 
 def read(plan_: Plan, results: list[list[dict]], fields: Fields, wanted: Wanted) -> tuple[Lookup, KnownMembers]:

@@ -13,6 +13,7 @@ class Member:
     contact_id: str | None
     lead_id: str | None
     status: str | None
+    campaign_id: str | None = None
 
     @property
     def person_id(self) -> str | None:
@@ -20,9 +21,9 @@ class Member:
         return self.contact_id or self.lead_id
 
 
-def index_members(members: list[Member]) -> dict[str, Member]:
-    """Members by the Contact/Lead Id they point to."""
-    return {m.person_id: m for m in members if m.person_id}
+def index_members(members: list[Member]) -> dict[tuple[str | None, str], Member]:
+    """Members by (Campaign Id, the Contact/Lead Id they point to): a person has one per campaign."""
+    return {(m.campaign_id, m.person_id): m for m in members if m.person_id}
 
 
 def new_member(campaign_id: str, sobject: str, person_id: str, status: str) -> dict:

@@ -220,7 +220,7 @@ class SalesforceClient:
                 pages.append(self.call(lambda sf, q=group[0]: _page_checked(sf.restful(self._query_path(q)))))
             else:
                 pages += self.call(lambda sf, g=group: [_page_checked(b) for b in self._composite(sf, g)])
-        return [self._all_records(page) for page in pages]
+        return [self.all_records(page) for page in pages]
 
     def reads(self, paths: list[str]) -> list[object]:
         """Bodies of GET requests (paths under the API version, e.g. `sobjects/Lead/describe`), one Composite call.
@@ -255,7 +255,8 @@ class SalesforceClient:
         """Encoded bytes one statement may take (URI limit minus the query URL and header allowance)."""
         return soql_text.url_budget(self.sf.sf_version)
 
-    def _all_records(self, body: dict) -> list[dict]:
+    def all_records(self, body: dict) -> list[dict]:
+        """The records of a query reply, its further pages (nextRecordsUrl) followed."""
         records = list(body["records"])
         next_url = body.get("nextRecordsUrl")
         while next_url:

@@ -31,6 +31,7 @@ class IgnoredStreamSink(RecordSink):
         """Ignore the record; an event's `guest_count` only sizes the progress estimate."""
         if self.stream_name == "events":
             self.target.intake.add_event(record)
+            self.target.event_titles[str(record.get("_id"))] = record.get("title")
 
 
 class GuestsSink(BatchSink):
@@ -54,6 +55,7 @@ class GuestsSink(BatchSink):
     def process_batch(self, context: dict) -> None:
         """Sync one batch; on a budget stop write back what was done, then stop the run."""
         run = self.target.run_context()
+        run.campaigns.prepare([record.get("event_id") for record in context.get("records", [])])
         participants = [run.sync.prepare(record) for record in context.get("records", [])]
         try:
             self._run_with_retries(run, participants)

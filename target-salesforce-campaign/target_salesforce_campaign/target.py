@@ -53,7 +53,39 @@ class TargetSalesforceCampaign(Target):
             "transient error (a hung server cannot stall the run).",
         ),
         # --- what to sync ---
-        th.Property("campaign_id", th.StringType, required=True, description="Id of the Campaign (checked at start)."),
+        th.Property(
+            "campaign_id",
+            th.StringType,
+            description="Single-campaign shorthand: every event's participants join this Campaign (checked at start). "
+            "Or set campaign_mapping and/or campaign_event_field (not both ways at once).",
+        ),
+        th.Property(
+            "campaign_mapping",
+            th.ObjectType(additional_properties=th.StringType),
+            description="Event _id -> Campaign Id: each event's participants join its own campaign (checked at start; "
+            "wins over campaign_event_field).",
+        ),
+        th.Property(
+            "campaign_event_field",
+            th.StringType,
+            description="Campaign field (External ID, e.g. Eventmaker_Event_Id__c) holding an event's _id: the Campaign "
+            "carrying it is that event's campaign (read at start).",
+        ),
+        th.Property(
+            "create_missing_campaigns",
+            th.BooleanType,
+            default=False,
+            description="Create a Campaign (Name: the event title; the _id in campaign_event_field; the status_mapping "
+            "labels as member statuses) for an event that has none. Needs campaign_event_field.",
+        ),
+        th.Property(
+            "missing_campaign",
+            th.StringType,
+            default="skip",
+            allowed_values=["skip", "fail"],
+            description="An event without a campaign: skip its participants (written-back NO_CAMPAIGN_FOR_EVENT), or "
+            "fail the run before the batch writes anything. Never sent to another campaign.",
+        ),
         th.Property(
             "match_mode",
             th.StringType,
@@ -141,6 +173,7 @@ class TargetSalesforceCampaign(Target):
         self._run: RunContext | None = None
         self._summary_logged = False
         self.intake = Intake()
+        self.event_titles: dict[str, str | None] = {}  # from the `events` stream: names of created campaigns
         self.progress = ProgressReporter(self.log_progress, float(self.config.get("progress_interval_seconds", DEFAULT_PROGRESS_INTERVAL)))
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
@@ -150,7 +183,7 @@ class TargetSalesforceCampaign(Target):
     def run_context(self) -> RunContext:
         """Connect and check the configuration once, at the first participant batch."""
         if self._run is None:
-            self._run = open_run(dict(self.config))
+            self._run = open_run(dict(self.config), self.event_titles)
         return self._run
 
     def log_progress(self) -> None:
@@ -173,7 +206,7 @@ class TargetSalesforceCampaign(Target):
         else:
             self.logger.info(summary.render(calls, usage, dry_run=dry_run))
         value = summary.record(self.intake, calls, usage, dry_run=dry_run,
-                               campaign_ids=[str(self.config.get("campaign_id"))], stopped=stopped)
+                               campaign_ids=self._run.campaigns.campaign_ids() if self._run else [], stopped=stopped)
         log_point("summary", SyncMetric.SUMMARY, value)
 
     def process_endofpipe(self) -> None:

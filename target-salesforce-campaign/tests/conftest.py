@@ -70,7 +70,7 @@ class FakeSalesforce:
     def query(self, soql):
         low = soql.lower()
         if "from campaignmemberstatus" in low:
-            rows = [{"Label": s} for s in STATUSES] if CAMPAIGN.lower() in low else []
+            rows = [{"CampaignId": CAMPAIGN, "Label": s} for s in STATUSES] if CAMPAIGN.lower() in low else []
             return {"totalSize": len(rows), "done": True, "records": rows}
         sobject = re.search(r"from (\w+)", low).group(1)
         sobject = {"contact": "Contact", "lead": "Lead", "campaignmember": "CampaignMember"}[sobject]

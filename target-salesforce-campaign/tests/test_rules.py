@@ -214,6 +214,7 @@ def test_left_for_next_run_keeps_its_state_plus_ids_already_established():
 
 def test_configuration_errors_name_what_to_fix_all_at_once():
     from target_salesforce_campaign.batch import Settings
+    from target_salesforce_campaign.campaigns import Campaigns, CampaignSettings, status_problems
     from target_salesforce_campaign.connection import check_configuration
     from target_salesforce_campaign.errors import ConfigError
 
@@ -221,12 +222,17 @@ def test_configuration_errors_name_what_to_fix_all_at_once():
                         {**DEFAULT_STATUS_MAPPING, "registered": "Signed up"}, "[not provided]")
     fields = {"Contact": CONTACT_FIELDS, "Lead": CONTACT_FIELDS | {"Company"}}
     statuses = set(DEFAULT_STATUS_MAPPING.values())
-    check_configuration(settings, statuses | {"Signed up"}, {**fields, "Contact": CONTACT_FIELDS | {"Eventmaker_Uid__c"}}, {"Email"})
+
+    def campaign_problems(labels):
+        return status_problems(settings.status_mapping, Campaigns(CampaignSettings(campaign_id="701X"), statuses={"701X": labels}))
+
+    check_configuration(settings, campaign_problems(statuses | {"Signed up"}),
+                        {**fields, "Contact": CONTACT_FIELDS | {"Eventmaker_Uid__c"}}, {"Email"})
     with pytest.raises(ConfigError) as failure:
-        check_configuration(settings, statuses, fields, {"Email"})
+        check_configuration(settings, campaign_problems(statuses), fields, {"Email"})
     assert "['Signed up']" in str(failure.value) and "['Eventmaker_Uid__c']" in str(failure.value)
     with pytest.raises(ConfigError, match="uniqueness_key 'Phone2' is not a filterable field"):
-        check_configuration(dataclasses.replace(settings, uniqueness_key="Phone2"), statuses | {"Signed up"},
+        check_configuration(dataclasses.replace(settings, uniqueness_key="Phone2"), campaign_problems(statuses | {"Signed up"}),
                             {**fields, "Lead": fields["Lead"] | {"Eventmaker_Uid__c"}}, {"Email"})
 
 
