@@ -136,7 +136,7 @@ def test_participants_are_stamped_at_the_seed_time_so_a_later_sync_reads_them(da
     assert {(g["created_at"], g["updated_at"]) for g in guests} == {(dataset.stamped_at, dataset.stamped_at)}
     assert all(g["registered_at"] <= dataset.stamped_at for g in guests if g["registered_at"])
     before = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")  # a bookmark left by an earlier sync
-    fresh = generate(participants=20, events=2, seed=1)
+    fresh = generate(participants=20, events=2, seed=1, now=datetime.now(timezone.utc))  # what `sandbox seed` does
     assert all(g["updated_at"] >= before for g in fresh.eventmaker["guests"])
     store = EventmakerStore()
     store.load(fresh.eventmaker)
@@ -160,3 +160,11 @@ def test_small_populations_keep_the_catalogue_order():
     assert generate(participants=0, events=1).eventmaker["guests"] == []
     with pytest.raises(ValueError):
         generate(participants=10, events=0)
+
+
+def test_without_now_the_dates_are_fixed():
+    first, again = generate(participants=30, seed=4), generate(participants=30, seed=4)
+    assert first == again and first.stamped_at == ""
+    stamps = sorted(g["updated_at"] for g in first.eventmaker["guests"])
+    assert stamps[0].startswith("2026-09-01T") and len(set(stamps)) > 20
+    assert all(g["created_at"] < g["updated_at"] for g in first.eventmaker["guests"] if not g["deleted_at"])

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -157,7 +158,8 @@ def cmd_seed(layout: Layout, args) -> None:
     from sandbox.seed import generate, summary_lines
 
     stand_ins = running_clients(layout)
-    dataset = generate(participants=args.participants, events=args.events, seed=args.seed)
+    dataset = generate(participants=args.participants, events=args.events, seed=args.seed,
+                       now=datetime.now(timezone.utc))
     if not args.append:
         for client in stand_ins.values():
             client.reset()

@@ -7,8 +7,10 @@ catalogue of the situations a sync must handle; ``Dataset.cases`` says which par
 Each event has its own Campaign (``Dataset.campaigns``): the first event the sandbox campaign
 ``701000000000001AAA``, the others new ones with the same member statuses. Campaigns of odd-numbered
 events (the 2nd, the 4th, ...) carry the event's ``_id`` in ``Eventmaker_Event_Id__c``; the others leave
-it empty. Participants are created and updated at ``now`` (the seed's time, as Eventmaker stamps the
-records it creates), so a sync that ran before the seed reads them; everything else is fixed by ``seed``.
+it empty. ``sandbox seed`` stamps the participants' ``created_at``/``updated_at`` with the time of the
+seed (``now``, as Eventmaker stamps the records it creates), so a sync that ran before it reads them;
+without ``now`` (in-process tests, benchmarks) they keep fixed dates in 2026-09, as an import keeping
+its original dates would. Everything else is fixed by ``seed``.
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def case_counts(participants: int, events: int) -> dict[str, int]:
 class _Builder:
     """Builds one dataset; ids depend on the seed so datasets of different seeds can be loaded together."""
 
-    def __init__(self, seed: int, now: datetime) -> None:
+    def __init__(self, seed: int, now: datetime | None) -> None:
         self.rng = random.Random(seed)
         self.seed = seed
         self.now = now
@@ -236,7 +238,9 @@ class _Builder:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         company = rng.choice(COMPANIES)
         status = rng.choices(tuple(STATUS_WEIGHTS), weights=tuple(STATUS_WEIGHTS.values()))[0]
-        registered_at = min(BASE_TIME + timedelta(minutes=index, hours=2), self.now)
+        created = BASE_TIME + timedelta(minutes=index)
+        registered_at = created + timedelta(hours=2)
+        stamps = (_iso(created), _iso(created + timedelta(hours=3))) if self.now is None else (_iso_ms(self.now),) * 2
         registered = status == "registered"
         return {
             "_id": self.object_id(3, index),
@@ -250,10 +254,10 @@ class _Builder:
             "position": rng.choice(POSITIONS),
             "phone_number": f"+33 6 {rng.randrange(10**8):08d}",
             "status": status,
-            "registered_at": _iso(registered_at) if registered else None,
+            "registered_at": _iso(min(registered_at, self.now or registered_at)) if registered else None,
             "showed_up": registered and rng.random() < CHECK_IN_RATE,
-            "created_at": _iso_ms(self.now),
-            "updated_at": _iso_ms(self.now),
+            "created_at": stamps[0],
+            "updated_at": stamps[1],
             "deleted_at": None,
             "label_ids": [],
         }
@@ -284,7 +288,9 @@ def _apply_case(key: str, guest: dict, others: list[dict], build: _Builder) -> N
     elif key == "duplicate_email_other_event":
         guest["email"] = next((o["email"] for o in others if o["event_id"] != guest["event_id"]), guest["email"])
     elif key in ("trashed_synced", "trashed_never_synced"):
-        guest["deleted_at"] = guest["updated_at"]  # trashed when the seed made it
+        if build.now is None:
+            guest["updated_at"] = _iso(BASE_TIME + timedelta(days=20))
+        guest["deleted_at"] = guest["updated_at"]  # trashed at its last change
         if key == "trashed_synced":
             contact_id = build.add_contact(guest)
             member_id = build.add_member(guest, contact_id=contact_id, status="Registered")
@@ -323,11 +329,11 @@ def _apply_imported(key: str, guest: dict, build: _Builder) -> None:
 
 
 def generate(participants: int = 100, events: int = 3, seed: int = 0, now: datetime | None = None) -> Dataset:
-    """A dataset of ``participants`` participants over ``events`` events, stamped ``now`` (default: the
-    current time); same seed and ``now``, same data."""
+    """A dataset of ``participants`` participants over ``events`` events, created and updated at ``now``
+    (None: fixed dates in 2026-09); same arguments, same data."""
     if participants < 0 or events < 1:
         raise ValueError("participants must be >= 0 and events >= 1")
-    build = _Builder(seed, now or datetime.now(timezone.utc))
+    build = _Builder(seed, now)
     categories_by_event = build.add_events(events)
     guests = [build.plain_guest(index, categories_by_event) for index in range(participants)]
 
@@ -353,15 +359,16 @@ def generate(participants: int = 100, events: int = 3, seed: int = 0, now: datet
         salesforce={"records": build.salesforce},
         cases={key: [guests[index]["_id"] for index in indexes] for key, indexes in cases.items()},
         campaigns=build.campaigns,
-        stamped_at=_iso_ms(build.now),
+        stamped_at=_iso_ms(now) if now else "",
     )
 
 
 def summary_lines(dataset: Dataset) -> list[str]:
     """What a seed made, for the person who ran it: counts, each event's campaign, the participants' stamp."""
     records = dataset.salesforce["records"]
+    stamp = f", created and updated at {dataset.stamped_at}" if dataset.stamped_at else ""
     lines = [f"Eventmaker: {len(dataset.eventmaker['guests'])} participants in {len(dataset.eventmaker['events'])} "
-             f"events, created and updated at {dataset.stamped_at}"]
+             f"events{stamp}"]
     for campaign in dataset.campaigns:
         field_state = f"{EVENT_ID_FIELD} = the event's _id" if campaign[EVENT_ID_FIELD] else f"{EVENT_ID_FIELD} empty"
         lines.append(f"  event {campaign['event_id']} {campaign['title']!r} -> Campaign {campaign['campaign_id']} "
