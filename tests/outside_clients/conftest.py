@@ -2,9 +2,9 @@
 
 Outside clients run unchanged in their own venv (``make outside-clients``: ``.venv-outside/``, pins in
 ``requirements.txt`` here). The stand-in is served with a certificate for 127.0.0.1 *and*
-``login.salesforce.com``, signed by a CA made for this test session; the client trusts that CA through
-``REQUESTS_CA_BUNDLE`` and reaches the login host through ``HTTPS_PROXY`` (``tunnel.Tunnel``), which
-connects only that host to the stand-in and refuses every other one.
+Salesforce's login hosts, signed by a CA made for this test session; the client trusts that CA through
+``REQUESTS_CA_BUNDLE`` and reaches the login host through ``HTTPS_PROXY`` (``Tunnel`` below), which
+connects only those hosts to the stand-in and refuses every other one.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sandbox.common.standins import salesforce_stand_in
 from sandbox.common.tls import TlsFiles
 from sandbox.pytest_plugin import SalesforceSandbox, serving
 
-LOGIN_HOST = "login.salesforce.com"
+LOGIN_HOSTS = ("login.salesforce.com", "test.salesforce.com")  # production, and sandboxes (is_sandbox)
 OUTSIDE_VENV = Path(__file__).resolve().parents[2] / ".venv-outside"
 
 
@@ -41,6 +41,7 @@ class _Handler(socketserver.StreamRequestHandler):
             self.server.refused.append(" ".join(request_line[:2]))  # type: ignore[attr-defined]
             self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             return
+        self.server.admitted.add(request_line[1])  # type: ignore[attr-defined]
         upstream = socket.create_connection(("127.0.0.1", routes[request_line[1]]))
         self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         self.wfile.flush()
@@ -71,6 +72,7 @@ class Tunnel(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.routes = routes
         self.refused: list[str] = []
+        self.admitted: set[str] = set()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
@@ -114,7 +116,7 @@ def login_host_tls(tmp_path_factory) -> TlsFiles:
     authority = trustme.CA(organization_name="outside-client test CA")
     files = TlsFiles(ca_pem=directory / "ca.pem", server_pem=directory / "server.pem")
     authority.cert_pem.write_to_path(str(files.ca_pem))
-    authority.issue_cert("127.0.0.1", "localhost", LOGIN_HOST).private_key_and_cert_chain_pem.write_to_path(
+    authority.issue_cert("127.0.0.1", "localhost", *LOGIN_HOSTS).private_key_and_cert_chain_pem.write_to_path(
         str(files.server_pem))
     return files
 
@@ -124,6 +126,7 @@ def login_host_sandbox(login_host_tls: TlsFiles) -> Iterator[LoginHostSandbox]:
     stand_in = salesforce_stand_in()
     with serving(stand_in, login_host_tls) as url:
         sandbox = SalesforceSandbox(stand_in, url, ca_bundle=str(login_host_tls.ca_pem))
-        with Tunnel({f"{LOGIN_HOST}:443": int(url.rsplit(":", 1)[1])}) as tunnel:
+        port = int(url.rsplit(":", 1)[1])
+        with Tunnel({f"{host}:443": port for host in LOGIN_HOSTS}) as tunnel:
             yield LoginHostSandbox(sandbox, tunnel, str(login_host_tls.ca_pem))
         sandbox.close()

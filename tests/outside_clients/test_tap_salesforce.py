@@ -28,9 +28,9 @@ STREAMS = ("Contact", "Lead", "Campaign", "CampaignMember")
 PAGE_SIZE = 25  # forced query page size, so the Contact and Lead reads take several pages
 
 
-@pytest.fixture
-def org(login_host_sandbox, tmp_path):
-    """A seeded org, the tap's config file, and a runner for the tap."""
+@pytest.fixture(params=[False, True], ids=["login.salesforce.com", "test.salesforce.com"])
+def org(login_host_sandbox, tmp_path, request):
+    """A seeded org, the tap's config file (``is_sandbox`` both ways), and a runner for the tap."""
     sandbox = login_host_sandbox.sandbox
     sandbox.load(generate(participants=400, events=3, seed=11).salesforce)
     sandbox.configure(query_batch_size=PAGE_SIZE)
@@ -39,6 +39,7 @@ def org(login_host_sandbox, tmp_path):
     config.write_text(json.dumps({
         "refresh_token": minted["refresh_token"], "client_id": minted["client_id"],
         "client_secret": minted["client_secret"], "start_date": "2000-01-01T00:00:00Z", "api_type": "REST",
+        "is_sandbox": request.param,
     }))
 
     def run_tap(outside_bin, *args) -> list[dict]:
@@ -92,7 +93,9 @@ def test_discovery_then_rest_sync_of_the_four_streams(org, outside_bin, login_ho
         assert sorted(r["Id"] for r in records[name]) == sorted(r["Id"] for r in snapshot[name]), name
     assert len(records["Campaign"]) == 3 and len(records["Contact"]) > 2 * PAGE_SIZE
     assert [r["IsDeleted"] for r in records["Contact"] if r["Id"] == deleted] == [True]
-    assert login_host_sandbox.tunnel.refused == []
+    login_host = "test.salesforce.com" if json.loads((tmp_path / "config.json").read_text())["is_sandbox"] \
+        else "login.salesforce.com"
+    assert (login_host_sandbox.tunnel.admitted, login_host_sandbox.tunnel.refused) == ({f"{login_host}:443"}, [])
 
     log = sandbox.requests()
     queries = [entry for entry in log if entry["path"].endswith("/queryAll")]
