@@ -63,6 +63,13 @@ def test_up_status_seed_import_down_up_reset(tmp_path):
         assert counters["by_endpoint"]["GET /api/v1/events.json"] == 1
         assert counters["by_endpoint"]["POST /api/v1/events/{id}/guests.json"] == 2
 
+        assert json.loads(_sandbox(env, "config", "ignore_refs_writes=true").stdout) == {"ignore_refs_writes": True}
+        assert json.loads(_sandbox(env, "config").stdout) == {"ignore_refs_writes": True}
+        refused = _sandbox(env, "config", "ignore_ref_writes=true", check=False)
+        assert refused.returncode == 1 and "unknown settings" in refused.stderr
+        assert json.loads(_sandbox(env, "config", "--on", "salesforce", "query_batch_size=300").stdout)[
+            "query_batch_size"] == 300
+
         _sandbox(env, "down")
         assert "stopped" in _sandbox(env, "status").stdout
         _sandbox(env, "up")  # data and tokens persisted across down/up

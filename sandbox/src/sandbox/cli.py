@@ -269,6 +269,20 @@ def cmd_fault(layout: Layout, args) -> None:
     print("faults cleared" if args.clear else f"next {args.count} requests matching {args.match!r} will fail")
 
 
+def cmd_config(layout: Layout, args) -> None:
+    changes = {}
+    for setting in args.settings:
+        name, equals, value = setting.partition("=")
+        if not equals:
+            raise CliError(f"{setting!r}: settings are NAME=VALUE, e.g. ignore_refs_writes=true")
+        try:
+            changes[name] = json.loads(value)
+        except ValueError:
+            raise CliError(f"{setting!r}: the value must be JSON (true, false, a number, null)") from None
+    client = running_clients(layout)[args.on]
+    print(json.dumps(client.call("POST", "config", changes) if changes else client.call("GET", "config")))
+
+
 def cmd_latency(layout: Layout, args) -> None:
     for client in _targets(layout, args):
         client.set_latency(args.ms)
@@ -315,6 +329,10 @@ def parser() -> argparse.ArgumentParser:
     fault.add_argument("--kind", choices=("http", "reset", "delay"), default="http")
     fault.add_argument("--delay-ms", type=float, default=0)
     fault.add_argument("--clear", action="store_true", help="remove every pending fault instead")
+    config = command("config", cmd_config, "show or change a stand-in's live settings, e.g. "
+                     "`sandbox config --on eventmaker ignore_refs_writes=true`")
+    config.add_argument("settings", nargs="*", metavar="NAME=VALUE")
+    config.add_argument("--on", choices=(EVENTMAKER, SALESFORCE), default=EVENTMAKER)
     latency = command("latency", cmd_latency, "add MS milliseconds to every request (0 to stop)")
     latency.add_argument("ms", type=float)
     latency.add_argument("--on", choices=(EVENTMAKER, SALESFORCE, "both"), default="both")
