@@ -24,5 +24,7 @@ def test_every_plugin_copy_gets_its_own_prefixed_settings(tmp_path):
     assert env["TARGET_SALESFORCE_CAMPAIGN__DRY_RUN_LOGIN_URL"] == "https://127.0.0.1:2"
     assert env["TARGET_SALESFORCE_CAMPAIGN_PASSWORD"] == "p"
     assert env["TARGET_SALESFORCE_CAMPAIGN__RESEND_CAMPAIGN_ID"] == "701000000000001AAA"
+    assert env["TARGET_SALESFORCE_CAMPAIGN_CAMPAIGN_EVENT_FIELD"] == ""  # not also meltano.yml's per-event campaigns
+    assert env["TARGET_SALESFORCE_CAMPAIGN_CREATE_MISSING_CAMPAIGNS"] == "false"
     assert "TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL" in env and env["TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL"] != "ignored"
     assert env["TARGET_CSV_OUTPUT_PATH"] == str(tmp_path / "out")

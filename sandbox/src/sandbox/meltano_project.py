@@ -95,7 +95,9 @@ def plugin_settings(stand_ins: StandIns, output_dir: Path) -> dict[str, str]:
                     to_env_var(tap, "auth_token"): stand_ins.eventmaker_auth_token})
     logins = {name: value for name, value in stand_ins.salesforce_credentials.items()
               if name in SALESFORCE_LOGIN_SETTINGS}
-    campaign = {"campaign_id": stand_ins.campaign_id} if stand_ins.campaign_id else {}
+    # A fixture's one campaign replaces meltano.yml's per-event campaigns (the two ways do not combine).
+    campaign = ({"campaign_id": stand_ins.campaign_id, "campaign_event_field": "", "create_missing_campaigns": "false"}
+                if stand_ins.campaign_id else {})
     for target in TARGETS:
         target_settings = {
             "login_url": stand_ins.salesforce_url,
