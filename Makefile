@@ -7,7 +7,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Meltano 4 keeps run logs in the user's state dir; keep them inside the project instead.
 export XDG_STATE_HOME := $(abspath .meltano/user-state)
 
-.PHONY: setup demo test sandbox-up sandbox-down constraints clean outside-clients
+.PHONY: setup demo test sandbox-up sandbox-down constraints clean outside-clients chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,16 +43,22 @@ $(JSFORCE)/node_modules/.package-lock.json: $(JSFORCE)/package.json $(JSFORCE)/p
 outside-clients: $(OUTSIDE_VENV)/.installed $(JSFORCE)/node_modules/.package-lock.json
 
 sandbox-up: setup
-	$(BIN)/sandbox up
+	. scripts/activate && sandbox up
 
 sandbox-down:
-	-$(BIN)/sandbox down
+	-. scripts/activate && sandbox down
 
 demo: setup
 	bash scripts/demo.sh
 
-test: setup outside-clients
+test: setup outside-clients chromium
 	bash scripts/test.sh
+
+# Headless Chromium (Debian's package) renders sync-monitor's HTML report in the tests; apt-get update
+# only when the package lists do not know it yet.
+chromium:
+	@command -v chromium >/dev/null || { apt-cache show chromium >/dev/null 2>&1 || apt-get update; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 constraints: $(BIN)/python
 	$(BIN)/pip freeze --exclude-editable | grep -v -iE '^(meltano|simple-salesforce|singer-sdk|requests|requests-mock|pytest|pytest-xdist|starlette|uvicorn|trustme|psutil)==' > constraints.txt

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: start the sandbox, seed it if it is empty, run the sync job, print a short summary.
-# Safe to re-run: a second run keeps the data and shows an incremental sync with nothing to send.
+# `make demo`: start the sandbox, seed it if it is empty, run the sync job, print a short summary,
+# write the HTML report. Safe to re-run: a second run keeps the data and shows an incremental sync
+# with nothing to send. The stand-ins' ports come from scripts/activate (SANDBOX_*_PORT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/activate
@@ -12,7 +13,7 @@ sandbox up
 
 events=$(python - <<'PY'
 import os, requests
-url = f"http://127.0.0.1:{os.environ.get('SANDBOX_EVENTMAKER_PORT', '8765')}/api/v1/events.json"
+url = f"http://127.0.0.1:{os.environ['SANDBOX_EVENTMAKER_PORT']}/api/v1/events.json"
 response = requests.get(url, params={"auth_token": "sandbox-token"}, timeout=30)
 response.raise_for_status()
 print(len(response.json()))
@@ -27,8 +28,8 @@ else
 fi
 
 echo
-echo "== meltano run sync =="
-meltano invoke sync-monitor:sync 2>/dev/null
+echo "== meltano invoke sync-monitor:sync (the sync job, with its progress) =="
+meltano invoke sync-monitor:sync
 
 echo
 echo "== participants in error (meltano invoke sync-monitor:participants --status error) =="
@@ -42,3 +43,7 @@ Next: README.md walks through every flow, e.g.
   meltano invoke sync-monitor:resend --status error
   meltano invoke sync-monitor:runs list
 TXT
+
+echo
+echo "== the report for the event team (meltano invoke sync-monitor:report) =="
+meltano invoke sync-monitor:report 2>/dev/null

@@ -2,4 +2,5 @@
 # Runs every test suite: sandbox conformance, tap, target, and the project's end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/activate
 exec .venv/bin/pytest "$@"

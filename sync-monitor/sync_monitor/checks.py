@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import yaml
 
+from .filters import env_prefix
 from .pipelines import PIPELINES, parse_state_id
 
 EVENT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -64,16 +65,30 @@ def iso_time(ctx, param, value):
     return value
 
 
-def missing_env_vars(project_root: Path, environment: str) -> list[str]:
-    """`${VAR}` references of this environment in meltano.yml that neither the process nor `.env` sets."""
+def missing_env_vars(project_root: Path, environment: str, plugins: tuple[str, ...] = ()) -> list[str]:
+    """`${VAR}` references of this environment's settings in meltano.yml that the run still needs.
+
+    A reference counts when its setting is for one of `plugins` (default: any), the plugin's own
+    setting variable (e.g. `TAP_EVENTMAKER_API_URL`) does not replace it, and neither the process
+    nor the project's `.env` sets the variable.
+    """
     path = project_root / "meltano.yml"
     if not path.exists():  # not a project: Meltano itself says so
         return []
     project = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config = next((env.get("config") for env in project.get("environments") or () if env.get("name") == environment), None)
-    wanted = sorted(set(_ENV_REFERENCE.findall(yaml.safe_dump(config or {}))) - {"MELTANO_PROJECT_ROOT"})
+    config = next((env.get("config") or {} for env in project.get("environments") or () if env.get("name") == environment), {})
     dotenv = _dotenv_names(project_root / ".env")
-    return [name for name in wanted if not os.environ.get(name) and name not in dotenv]
+    wanted = set()
+    for plugin_list in (config.get("plugins") or {}).values():
+        for plugin in plugin_list or ():
+            if plugins and plugin.get("name") not in plugins:
+                continue
+            for setting, value in (plugin.get("config") or {}).items():
+                if os.environ.get(f"{env_prefix(plugin['name'])}_{setting.upper()}"):
+                    continue
+                wanted |= set(_ENV_REFERENCE.findall(yaml.safe_dump(value)))
+    wanted -= {"MELTANO_PROJECT_ROOT"}
+    return sorted(name for name in wanted if not os.environ.get(name) and name not in dotenv)
 
 
 def _dotenv_names(path: Path) -> set[str]:

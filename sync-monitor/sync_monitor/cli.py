@@ -130,8 +130,9 @@ def export(uid, event, search, status, output_dir) -> int:
 def _run_and_report(pipeline: Pipeline, selection: ParticipantFilter, *, suffix=None, retry_of=None, env=None,
                     has_summary: bool = True) -> int:
     meltano = Meltano.from_env()
-    if missing := checks.missing_env_vars(meltano.project_root, meltano.environment):
-        raise UserError(f"environment '{meltano.environment}' needs these variables set (process or .env): "
+    if missing := checks.missing_env_vars(meltano.project_root, meltano.environment, (pipeline.extractor, pipeline.loader)):
+        where = "`. scripts/activate` sets them" if meltano.environment == "sandbox" else "export them or put them in .env"
+        raise UserError(f"environment '{meltano.environment}' needs these variables, unset now ({where}): "
                         f"{', '.join(missing)}")
     planned = plan_run(pipeline, participants=selection, suffix=suffix, retry_of=retry_of)
     with pipeline_display() as display:
@@ -281,7 +282,8 @@ def _select_runs(pipeline, since, until, statuses, limit) -> list[runs.Run]:
 # --- report ------------------------------------------------------------------------------------
 
 @cli.command(epilog=f"Example: {PREFIX}report --output /tmp/sync-report.html")
-@click.option("--output", type=click.Path(dir_okay=False), help="the HTML file  [default: output/sync-report.html]")
+@click.option("--output", type=click.Path(dir_okay=False), envvar="SYNC_MONITOR_REPORT", show_envvar=True,
+              help="the HTML file  [default: output/sync-report.html]")
 @click.option("--limit", type=click.IntRange(min=1), default=100, help="newest runs shown")
 def report(output, limit) -> int:
     """One self-contained HTML page: run timeline, failures by code, participants in error, API budget."""

@@ -1,6 +1,7 @@
 """Flows 3 and 7: CSV export through target-csv, and a dry run that writes nothing anywhere."""
 
 import csv
+import json
 
 import pytest
 
@@ -23,7 +24,11 @@ def test_export_writes_every_participants_sync_information(project, seeded):
         assert row["salesforce_contact_id"] == (expected[uid]["contact_id"] or "")
         assert row["salesforce_campaign_member_id"] == (expected[uid]["campaign_member_id"] or "")
         assert row["salesforce_last_error_code"] == (expected[uid]["error_code"] or "")
+        assert json.loads(row["salesforce_sync_status"]) == expected[uid]["sync_status"]  # JSON, not a Python repr
+        assert json.loads(row["showed_up"]) in (True, False)
     assert project.main_state() == main_bookmark
+    nobody = project.monitor("export", "--uid", "doesnotexist", "--output-dir", str(project.output_dir / "none"))
+    assert "0 participants selected by --uid doesnotexist" in nobody
 
 
 def test_dry_run_reports_what_a_sync_would_do_and_writes_nothing(project, seeded):

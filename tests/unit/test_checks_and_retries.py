@@ -55,6 +55,10 @@ def test_prod_names_the_variables_it_still_needs(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SALESFORCE_CAMPAIGN_ID", "")
     assert missing_env_vars(tmp_path, "prod") == ["EVENTMAKER_AUTH_TOKEN", "SALESFORCE_CAMPAIGN_ID"]
+    assert missing_env_vars(tmp_path, "prod", ("tap-eventmaker",)) == ["EVENTMAKER_AUTH_TOKEN"]
+    monkeypatch.setenv("TAP_EVENTMAKER_AUTH_TOKEN", "set directly")  # the plugin's own variable replaces the reference
+    assert missing_env_vars(tmp_path, "prod", ("tap-eventmaker",)) == []
+    monkeypatch.delenv("TAP_EVENTMAKER_AUTH_TOKEN")
     monkeypatch.setenv("EVENTMAKER_AUTH_TOKEN", "t")
     assert missing_env_vars(tmp_path, "prod") == ["SALESFORCE_CAMPAIGN_ID"]
     assert missing_env_vars(tmp_path, "sandbox") == []
