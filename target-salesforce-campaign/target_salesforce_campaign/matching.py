@@ -11,23 +11,15 @@ CONTACTS_ONLY = "contacts_only"
 CONTACTS_THEN_LEADS = "contacts_then_leads"
 
 
-SIMPLE_LOWER = {"\u0130": "i"}  # the one character whose full lower case (str.lower) is not its simple one
-
-
-def salesforce_lower(text: str) -> str:
-    """Lower case as Salesforce compares text: each character's simple lower-case mapping.
-
-    Not Unicode case folding (`ß` stays `ß`, `ﬀ` stays `ﬀ`, so `straße` is not `strasse`), and
-    character by character: `İ` is `i`, a final `Σ` is `σ` (str.lower() gives `i̇` and `ς`).
-    """
-    return "".join(SIMPLE_LOWER.get(char) or char.lower() for char in text)
-
-
 def normalize_key(value: object) -> str | None:
-    """Key as Salesforce compares it (trimmed, simple lower case); None when empty."""
+    """Key as Salesforce compares it: trimmed, lower case (case-insensitive like SOQL); None when empty.
+
+    Lower case, not Unicode case folding: `ß` stays `ß` and `ﬀ` stays `ﬀ`, so `straße` is not
+    `strasse`, and the dotless `ı` is not `i` (issue 10, class 8).
+    """
     if value is None:
         return None
-    text = salesforce_lower(str(value).strip())
+    text = str(value).strip().lower()
     return text or None
 
 

@@ -351,6 +351,7 @@ def checked_results(reply: object, records: list[dict], *, upsert: bool) -> tupl
     """One result per record (Ids canonical), a transient INCOMPLETE_REPLY failure where the reply has none
     of the right shape; and how many such. A reply that is no list, or has more results than records
     (their order cannot be trusted), is an INCOMPLETE_REPLY error of the whole call."""
+    reply = [] if reply is None else reply  # simple-salesforce returns None for an empty JSON reply
     if not isinstance(reply, list) or len(reply) > len(records):
         count = len(reply) if isinstance(reply, list) else 0
         raise incomplete(f"{type(reply).__name__} of {count} results for {len(records)} records")

@@ -45,6 +45,7 @@ class FakeSalesforce:
         self.records = {"Contact": {}, "Lead": {}, "CampaignMember": {}}
         self.ids = itertools.count(1)
         self.record_errors = {}  # Email -> statusCode returned by Collections create
+        self.truncate_next_creates = []  # lengths the next Collections create replies are cut to (records still made)
         self.usage = [0, 15000]
         self.calls = []
         data = re.compile(rf"{re.escape(SF)}/services/data/v[\d.]+/")
@@ -125,7 +126,7 @@ class FakeSalesforce:
             new_id += case_safe_suffix(new_id)
             self.records[sobject][new_id] = {"Id": new_id, **record}
             results.append({"id": new_id, "success": True, "errors": []})
-        return results
+        return results[: self.truncate_next_creates.pop(0)] if self.truncate_next_creates else results
 
     def _update(self, request, context):
         context.headers.update(self._headers(request, context))
