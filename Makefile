@@ -35,10 +35,11 @@ $(OUTSIDE_VENV)/.installed: tests/outside_clients/requirements.txt
 	$(OUTSIDE_VENV)/bin/pip install --quiet --no-deps -r tests/outside_clients/requirements.txt
 	touch $@
 
-# jsforce from npm, exact versions from its package-lock.json.
+# jsforce from npm, exact versions from its package-lock.json (without Node.js its test is skipped).
 JSFORCE := tests/outside_clients/js
 $(JSFORCE)/node_modules/.package-lock.json: $(JSFORCE)/package.json $(JSFORCE)/package-lock.json
-	cd $(JSFORCE) && npm ci --no-audit --no-fund --loglevel=error
+	@if command -v npm >/dev/null; then cd $(JSFORCE) && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the jsforce test will be skipped (apt-get install nodejs npm to run it)"; fi
 
 outside-clients: $(OUTSIDE_VENV)/.installed $(JSFORCE)/node_modules/.package-lock.json
 
