@@ -66,6 +66,15 @@ def test_three_events_three_campaigns_and_one_person_in_two_events(pipeline):
                                     create_missing_campaigns=True))
     assert again.error is None and pipeline.salesforce_writes() == [] and pipeline.writebacks() == []
     assert len([c for c in pipeline.records("Campaign") if c.get(FIELD) == EVENTS[2]]) == 1, "created once"
+    pipeline.em.store.update_guest(EVENTS[0], ids[EVENTS[0]][0], {"status": "cancelled"})
+    pipeline.em.store.update_guest(EVENTS[1], ids[EVENTS[1]][0], {"first_name": "Renamed"})
+    changed = pipeline.run(**by_event(pipeline, campaign_mapping={EVENTS[0]: c1}, campaign_event_field=FIELD))
+    assert changed.error is None and changed.summary.outcomes["updated"] == 2
+    statuses = {m["CampaignId"]: m["Status"] for m in pipeline.records("CampaignMember")
+                if m["LeadId"] == both[0]["lead_id"]}
+    assert statuses == {c1: "Cancelled", c2: "Attended"}, "an existing person's members are told apart by campaign"
+    assert [pipeline.entry(ids[e][0])["campaign_member_id"] for e in EVENTS[:2]] == [
+        both[0]["campaign_member_id"], both[1]["campaign_member_id"]]
 
 
 def test_event_without_campaign_is_skipped_with_a_reason_never_sent_elsewhere(pipeline):
@@ -117,3 +126,41 @@ def test_statuses_are_checked_per_campaign_in_the_start_call(pipeline):
     assert isinstance(result.error, ConfigError)
     assert c2 in str(result.error) and "Attended" in str(result.error) and c1 not in str(result.error)
     assert pipeline.salesforce_calls() == 1, "the start checks are one Composite call"
+
+
+def _new_people(n, prefix):
+    return [{"email": f"{prefix}{i}@x.example", "last_name": f"L{i}", "company_name": "Acme",
+             "status": ("registered", "invited", "cancelled")[i % 3]} for i in range(n)]
+
+
+def _calls_for(pipeline, sizes, **settings):
+    """Salesforce calls of a first run (all new) and of a run after every participant checked in."""
+    campaigns = {e: add_campaign(pipeline, f"Campaign {e[:2]}") for e in sizes}
+    ids = load_events(pipeline, {e: _new_people(n, e[:2]) for e, n in sizes.items()})
+    first = pipeline.run(**by_event(pipeline, campaign_mapping=campaigns, **settings))
+    assert first.error is None and first.summary.outcomes["created"] == sum(sizes.values())
+    created_calls = pipeline.salesforce_calls()
+    for e, guests in ids.items():
+        for g in guests:
+            pipeline.em.store.update_guest(e, g, {"showed_up": True})
+    second = pipeline.run(**by_event(pipeline, campaign_mapping=campaigns, **settings))
+    assert second.error is None and second.summary.outcomes["updated"] == sum(sizes.values())
+    for cid in campaigns.values():
+        assert {m["Status"] for m in members_of(pipeline, cid)} == {"Attended"}
+    return created_calls, pipeline.salesforce_calls()
+
+
+@pytest.mark.parametrize("events", [EVENTS[:1], EVENTS])
+def test_batches_mixing_events_cost_the_calls_of_one_event(pipeline, events):
+    """60 participants in batches of 30: with 3 events of 20 two batches hold two events each."""
+    sizes = {e: 60 // len(events) for e in events}
+    assert _calls_for(pipeline, sizes, batch_size=30) == (1 + 2 * 3, 1 + 2 * 3)
+
+
+@pytest.mark.slow
+def test_calls_per_thousand_new_participants_in_three_campaigns(pipeline, capsys):
+    three = _calls_for(pipeline, dict(zip(EVENTS, (334, 333, 333))))  # 1,000 participants, 3 events, 3 campaigns
+    with capsys.disabled():
+        print(f"\nSalesforce API calls for 1,000 participants in 3 events / 3 campaigns: new {three[0]}, "
+              f"all changed {three[1]}")
+    assert three == (1 + 5 * 3, 1 + 5 * 3)  # as for one event: start call; per batch of 200: lookup, people, members
