@@ -26,6 +26,7 @@ from .meltano import Meltano, MeltanoFailed, parse_trigger, plan_run
 from .outcome import nobody_text, run_error, run_lines
 from .participants import COLUMNS, TABLE_COLUMNS, participant_row, status_counts
 from .pipelines import DRY_RUN, EXPORT, RESEND, SYNC, Pipeline, parse_state_id, runs_of
+from .reachability import Unreachable, check_pipeline
 from .render import FORMATS, render
 from .report import ReportData, run_points
 from .report_html import render_report
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
-    except (ValueError, LookupError, MeltanoFailed) as error:
+    except (ValueError, LookupError, MeltanoFailed, Unreachable) as error:
         click.echo(f"sync-monitor: {error}", err=True)
         return 2
     except click.Abort:
@@ -134,6 +135,7 @@ def _run_and_report(pipeline: Pipeline, selection: ParticipantFilter, *, suffix=
         where = "`. scripts/activate` sets them" if meltano.environment == "sandbox" else "export them or put them in .env"
         raise UserError(f"environment '{meltano.environment}' needs these variables, unset now ({where}): "
                         f"{', '.join(missing)}")
+    check_pipeline(meltano, pipeline.extractor, pipeline.loader)
     planned = plan_run(pipeline, participants=selection, suffix=suffix, retry_of=retry_of)
     with pipeline_display() as display:
         finished = meltano.run(planned.args, {**planned.env, **(env or {})}, on_line=display)
@@ -153,7 +155,9 @@ def _run_and_report(pipeline: Pipeline, selection: ParticipantFilter, *, suffix=
 def participants(uid, event, search, status, output_format) -> None:
     """List participants with their Salesforce sync columns (table, JSON or CSV)."""
     selection = _selection(uid, event, search, status)
-    records = Meltano.from_env().read_records("tap-eventmaker", selection.tap_env("tap-eventmaker"), "guests")
+    meltano = Meltano.from_env()
+    check_pipeline(meltano, "tap-eventmaker", None)
+    records = meltano.read_records("tap-eventmaker", selection.tap_env("tap-eventmaker"), "guests")
     rows = [participant_row(record) for record in records]
     if output_format != "table":
         click.echo(render(rows, COLUMNS, output_format))
@@ -291,10 +295,11 @@ def report(output, limit) -> int:
     history = runs.list_runs(_engine(meltano), limit=limit)
     in_error, unavailable = [], None
     try:
+        check_pipeline(meltano, "tap-eventmaker", None)
         selection = ParticipantFilter(sync_status=("error",))
         records = meltano.read_records("tap-eventmaker", selection.tap_env("tap-eventmaker"), "guests")
         in_error = [participant_row(record) for record in records]
-    except MeltanoFailed as error:
+    except (MeltanoFailed, Unreachable) as error:
         unavailable = str(error).splitlines()[0]
         click.echo(f"sync-monitor: participants in error not shown: {unavailable}", err=True)
     data = ReportData(meltano.environment, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -82,3 +82,35 @@ def test_a_selection_that_matches_nobody_says_so():
     assert nobody_text(ParticipantFilter(event_ids=("a" * 24,), sync_status=("synced", "error"))) == \
         f"0 participants selected by --event {'a' * 24} --status synced --status error"
     assert nobody_text(ParticipantFilter()).startswith("read no participant")
+
+
+def test_an_unreachable_api_is_one_line_with_its_url_and_what_to_do_after_a_bounded_retry(monkeypatch):
+    from sync_monitor import reachability
+    import socket
+    import time
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("TAP_EVENTMAKER_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL", "https://127.0.0.1:1")
+    started = time.monotonic()
+    with pytest.raises(reachability.Unreachable) as refused:
+        reachability.check_pipeline(None, "tap-eventmaker", "target-salesforce-campaign")
+    assert time.monotonic() - started < 5
+    message = str(refused.value)
+    assert "\n" not in message and f"Eventmaker API at http://127.0.0.1:{port} cannot be reached" in message
+    assert "after 3 tries" in message and "run `sandbox up`" in message and "`make demo`" in message
+    monkeypatch.setenv("TAP_EVENTMAKER_API_URL", "https://eventmaker.invalid")
+    assert "check tap-eventmaker's setting" in str(pytest.raises(reachability.Unreachable, reachability.check_pipeline,
+                                                                None, "tap-eventmaker", None).value)
+
+
+def test_a_listening_api_passes_the_check(monkeypatch):
+    from sync_monitor import reachability
+    import socket
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        monkeypatch.setenv("TAP_EVENTMAKER_API_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
+        monkeypatch.delenv("TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL", raising=False)
+        reachability.check_pipeline(None, "tap-eventmaker", "target-csv")  # target-csv has no API
