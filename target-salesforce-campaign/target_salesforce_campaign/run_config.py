@@ -1,12 +1,16 @@
-"""Meltano's run config file of this target, which holds every secret setting (issue 10 class 3).
+"""Meltano's run config files, which hold every secret setting (issue 10 class 3).
 
-Meltano 4 writes `.meltano/run/<plugin>/target.<uuid>.config.json` with the process umask (0644)
-before starting the target, and deletes it only when the run ends normally: a killed `meltano run`
-leaves it behind, readable by every user. Meltano reads it never again and its cleanup only unlinks
-it, so once the target has read its config it rewrites the file without the secret settings, owner
-only (0600), and makes Meltano's run directories private (0700), which also shields the tap's file
-in `.meltano/run/<tap>/` from other users from then on. Files outside a Meltano run directory (a
-config the user passes by hand) are never touched.
+Meltano 4 writes `.meltano/run/<plugin>/{tap,target}.<uuid>.config.json` with the process umask
+(0644) before starting the plugins, and deletes them only when the run ends normally: a killed
+`meltano run` leaves them behind, readable by every user. Meltano reads them never again and its
+cleanup only unlinks them, so:
+- once the target has read its config, it rewrites its file without the secret settings, owner only
+  (0600), and makes Meltano's run directories private (0700);
+- once the tap's first message arrives (the tap has then read its config, after its discovery run
+  that needs the same file), the target does the same to the tap's file(s) in
+  `.meltano/run/$MELTANO_EXTRACTOR_NAME/`, removing the settings whose value is the tap's token;
+  only files written before the target started (this run's), never a later run's.
+Files outside a Meltano run directory (a config the user passes by hand) are never touched.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
-MELTANO_RUN_FILE = re.compile(r"^target\.[0-9a-f-]{8,}\.config\.json$")
+MELTANO_RUN_FILE = re.compile(r"^(?P<kind>tap|target)\.[0-9a-f-]{8,}\.config\.json$")
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
@@ -32,18 +37,21 @@ def config_paths(argv: list[str]) -> list[Path]:
     return paths
 
 
-def is_meltano_run_file(path: Path) -> bool:
-    """True for the file Meltano generated for this run (`.../run/<plugin>/target.<uuid>.config.json`)."""
-    return bool(MELTANO_RUN_FILE.match(path.name)) and path.parent.parent.name == "run"
+def is_meltano_run_file(path: Path, kind: str = "target") -> bool:
+    """True for a file Meltano generated for a run (`.../run/<plugin>/<kind>.<uuid>.config.json`)."""
+    match = MELTANO_RUN_FILE.match(path.name)
+    return bool(match) and match["kind"] == kind and path.parent.parent.name == "run"
 
 
-def scrub(path: Path, secret_keys: Iterable[str]) -> None:
-    """Make the run directories 0700, then replace the file by its secret-free copy, 0600."""
+def scrub(path: Path, secret_keys: Iterable[str] = (), secret_values: Iterable[str] = ()) -> None:
+    """Make the run directories 0700, then replace the file by a copy without the secret keys and
+    values, 0600."""
     for directory in (path.parent.parent, path.parent):
         os.chmod(directory, PRIVATE_DIR)
     config = json.loads(path.read_text(encoding="utf-8"))
-    secret_keys = set(secret_keys)
-    kept = {key: value for key, value in config.items() if key not in secret_keys}
+    secret_keys, secret_values = set(secret_keys), set(secret_values)
+    kept = {key: value for key, value in config.items()
+            if key not in secret_keys and not (isinstance(value, str) and value in secret_values)}
     temporary = path.with_name(f".{path.name}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
@@ -52,9 +60,38 @@ def scrub(path: Path, secret_keys: Iterable[str]) -> None:
 
 
 def scrub_meltano_run_files(argv: list[str], secret_keys: Iterable[str]) -> list[Path]:
-    """Scrub every Meltano run config file named on the command line; return them."""
+    """Scrub every Meltano run config file of the target named on the command line; return them."""
     found = [path for path in config_paths(argv) if is_meltano_run_file(path) and path.is_file()]
     keys = list(secret_keys)
     for path in found:
         scrub(path, keys)
     return found
+
+
+def scrub_tap_run_files(own_files: list[Path], extractor: str | None, token_values: Iterable[str],
+                        written_before: float) -> list[Path]:
+    """Scrub the tap's run config files of this run (next to ours, written before `written_before`)."""
+    if not own_files or not extractor or "/" in extractor or extractor in (".", ".."):
+        return []
+    directory = own_files[0].parent.parent / extractor
+    found = [path for path in directory.glob("tap.*.config.json")
+             if is_meltano_run_file(path, "tap") and path.stat().st_mtime <= written_before]
+    values = [v for v in token_values if v]
+    for path in found:
+        scrub(path, secret_values=values)
+    return found
+
+
+class RunFiles:
+    """This run's Meltano config files: ours scrubbed at once, the tap's when `tap_started` says so."""
+
+    def __init__(self, argv: list[str], secret_keys: Iterable[str]) -> None:
+        self.started = time.time()
+        self.own = scrub_meltano_run_files(argv, secret_keys)
+        self._tap_done = False
+
+    def tap_started(self, extractor: str | None, token_values: Iterable[str | None]) -> None:
+        """The tap's first message arrived: scrub its file(s), once."""
+        if not self._tap_done:
+            self._tap_done = True
+            scrub_tap_run_files(self.own, extractor, [v for v in token_values if v], self.started)

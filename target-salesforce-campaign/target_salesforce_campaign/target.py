@@ -169,7 +169,7 @@ class TargetSalesforceCampaign(Target):
         super().__init__(*args, **kwargs)
         redaction.install(redaction.secret_values(self.config, self.config_jsonschema))
         secret_settings = [name for name, prop in self.config_jsonschema["properties"].items() if prop.get("secret")]
-        run_config.scrub_meltano_run_files(sys.argv, secret_settings)
+        self.run_files = run_config.RunFiles(sys.argv, secret_settings)
         self._run: RunContext | None = None
         self._summary_logged = False
         self.intake = Intake()
@@ -177,7 +177,9 @@ class TargetSalesforceCampaign(Target):
         self.progress = ProgressReporter(self.log_progress, float(self.config.get("progress_interval_seconds", DEFAULT_PROGRESS_INTERVAL)))
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """`guests` is synced; every other stream is ignored."""
+        """`guests` is synced; every other stream is ignored. A first stream means the tap has read its config."""
+        self.run_files.tap_started(os.environ.get("MELTANO_EXTRACTOR_NAME"),
+                                   [os.environ.get("MELTANO_EXTRACT_AUTH_TOKEN"), self.config.get("eventmaker_auth_token")])
         return GuestsSink if stream_name == GUESTS_STREAM else IgnoredStreamSink
 
     def run_context(self) -> RunContext:

@@ -88,3 +88,22 @@ def test_a_config_file_outside_meltano_run_dirs_is_never_touched(tmp_path, monke
     before = path.read_text()
     assert run_config.scrub_meltano_run_files(["x", f"--config={path}", "--config", "ENV"], ["access_token"]) == []
     assert path.read_text() == before and os.access(path, os.R_OK)
+
+
+def test_the_taps_run_file_of_this_run_is_scrubbed_at_the_taps_first_message(run_file, monkeypatch):
+    tap_dir = run_file.parent.parent / "tap-eventmaker"
+    tap_dir.mkdir(mode=0o755)
+    ours = tap_dir / "tap.0f0e9c1e-33a4-4a5e-9a55-2a4b6f3f0c11.config.json"
+    ours.write_text(json.dumps({"api_url": "http://em", "auth_token": "emSECRET", "page_size": 500}))
+    os.utime(ours, (1, 1))  # written by Meltano before the target started
+    monkeypatch.setattr(sys, "argv", ["target-salesforce-campaign", "--config", str(run_file)])
+    monkeypatch.setenv("MELTANO_EXTRACTOR_NAME", "tap-eventmaker")
+    monkeypatch.setenv("MELTANO_EXTRACT_AUTH_TOKEN", "emSECRET")
+    target = TargetSalesforceCampaign(config=json.loads(run_file.read_text()))
+    later = tap_dir / "tap.1f0e9c1e-33a4-4a5e-9a55-2a4b6f3f0c11.config.json"  # another run's, after ours started
+    later.write_text(json.dumps({"auth_token": "emSECRET"}))
+    assert "emSECRET" in ours.read_text(), "scrubbed before the tap could read it (its discovery needs it)"
+    target.get_sink_class("events")
+    assert json.loads(ours.read_text()) == {"api_url": "http://em", "page_size": 500}
+    assert stat.S_IMODE(ours.stat().st_mode) == 0o600 and stat.S_IMODE(tap_dir.stat().st_mode) == 0o700
+    assert "emSECRET" in later.read_text()

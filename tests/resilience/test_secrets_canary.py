@@ -1,10 +1,17 @@
 """Secrets canary: every credential is a unique canary value; after a sync that goes through error
 paths (bad data, auth expiry, connection resets, write-back failures) and an export, no log, state
-file, system database, written-back error, CSV export or sandbox snapshot contains any of them."""
+file, system database, written-back error, CSV export or sandbox snapshot contains any of them. The
+same at `--log-level=debug` with retries of both APIs, and after a `meltano run` killed mid-run
+(SIGKILL of Meltano, tap and target at once): no file left behind holds a secret, and any run config
+left is owner-only in private directories."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
+import time
 import uuid
 from pathlib import Path
 
@@ -62,18 +69,65 @@ def files_containing(root: Path, secrets: dict[str, str]) -> list[str]:
     return found
 
 
-def test_no_secret_escapes(canary_eventmaker, canary_salesforce, canaries, harness, tmp_path):
-    project = harness.MeltanoProject(canary_eventmaker, canary_salesforce, tmp_path, **{
+@pytest.fixture
+def project(canary_eventmaker, canary_salesforce, canaries, harness, tmp_path):
+    """The real `meltano` on the canary stand-ins, every Salesforce secret a canary."""
+    return harness.MeltanoProject(canary_eventmaker, canary_salesforce, tmp_path, **{
         "TARGET_SALESFORCE_CAMPAIGN_PASSWORD": canaries["password"],
         "TARGET_SALESFORCE_CAMPAIGN_SECURITY_TOKEN": canaries["security-token"],
         "TARGET_SALESFORCE_CAMPAIGN_CLIENT_SECRET": canaries["client-secret"],
     })
+
+
+def readable_by_others(path: Path, root: Path) -> bool:
+    """Group/other may read `path`: its mode allows it and no directory below `root` stops them (the
+    directories above `root`, pytest's private tmp dirs, do not count)."""
+    directories = [d for d in path.parents if root in d.parents or d == root]
+    return bool(path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH)) and all(
+        d.stat().st_mode & (stat.S_IXGRP | stat.S_IXOTH) for d in directories)
+
+
+def exposed_run_configs(root: Path) -> list[str]:
+    return [f"{p.relative_to(root)} {oct(stat.S_IMODE(p.stat().st_mode))}"
+            for p in root.rglob("*.config.json") if readable_by_others(p, root)]
+
+
+def test_no_secret_at_debug_level_with_retries_of_both_apis(project, canary_eventmaker, canary_salesforce, canaries,
+                                                            harness, tmp_path):
+    canary_eventmaker.store.load(harness.clean_dataset(30, events=2))
+    canary_eventmaker.inject_fault(r"PUT ^/api/v1/events/[^/]+/guests/", count=2, kind="reset")
+    canary_eventmaker.inject_fault(r"GET ^/api/v1/events/[^/]+/guests\.json", count=1, status=503)
+    canary_salesforce.inject_fault(r"POST ^/services/data/v[\d.]+/composite$", count=2, status=503,
+                                   body=[{"message": "Server unavailable", "errorCode": "SERVER_UNAVAILABLE"}])
+    assert project.run("--log-level=debug", "run", "sync") == 0, project.output()[-3000:]
+    assert harness.pending_faults(canary_eventmaker) == harness.pending_faults(canary_salesforce) == []
+    logs = "\n".join(p.read_text(errors="replace") for p in tmp_path.rglob("*.log"))
+    assert "Retrying" in logs and "DEBUG" in logs.upper(), "the debug-level retry lines were not logged"
+    assert files_containing(tmp_path, canaries) == []
+
+
+def test_a_killed_run_leaves_no_secret_behind(project, canary_eventmaker, canaries, harness, tmp_path):
+    canary_eventmaker.store.load(harness.clean_dataset(80, events=2))
+    canary_eventmaker.set_latency(30)
+    run = project.start("run", "sync")
+    deadline = time.monotonic() + 90
+    while len(harness.write_requests(canary_eventmaker, harness.EVENTMAKER_WRITE)) < 5:
+        assert run.poll() is None and time.monotonic() < deadline, "the run never reached its write-back"
+        time.sleep(0.02)
+    os.killpg(run.pid, signal.SIGKILL)
+    assert run.wait(timeout=10) == -signal.SIGKILL, "the run ended before the kill: nothing was killed"
+    assert list(tmp_path.rglob("*.config.json")), "Meltano left no run config: the crash case was not reached"
+    assert files_containing(tmp_path, canaries) == []
+    assert exposed_run_configs(tmp_path) == []
+
+
+def test_no_secret_escapes(project, canary_eventmaker, canary_salesforce, canaries, harness, tmp_path):
     dataset = harness.clean_dataset(30, events=2)
     dataset["guests"][0]["email"] = "not-an-email"
     dataset["guests"][1]["last_name"] = None
     canary_eventmaker.store.load(dataset)
     canary_eventmaker.inject_fault(r"GET ^/api/v1/events/[^/]+/guests\.json", count=1, kind="reset")
-    canary_salesforce.inject_fault(r"GET ^/services/data/v[\d.]+/query", count=1, status=401,
+    canary_salesforce.inject_fault(r"* ^/services/data/v[\d.]+/(query|composite)", count=1, status=401,
                                    body=[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
     canary_eventmaker.inject_fault(r"PUT ^/api/v1/events/[^/]+/guests/", count=2, status=500, body="<html>oops</html>",
                                    content_type="text/html")
