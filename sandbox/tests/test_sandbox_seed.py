@@ -113,7 +113,8 @@ def test_the_stores_accept_the_payloads(dataset):
     for campaign in dataset.campaigns:
         labels = [s["Label"] for s in sorted(salesforce.member_statuses(campaign["campaign_id"]),
                                              key=lambda s: s["SortOrder"])]
-        assert labels == [label for label, _, _ in SANDBOX_STATUSES]
+        assert labels == [label for label, _, _ in SANDBOX_STATUSES]  # the sandbox campaign's kept, once
+        assert salesforce.get("Campaign", campaign["campaign_id"])[EVENT_ID_FIELD] == campaign[EVENT_ID_FIELD]
 
 
 def test_one_campaign_per_event_the_first_is_the_sandbox_campaign(dataset):
@@ -121,11 +122,13 @@ def test_one_campaign_per_event_the_first_is_the_sandbox_campaign(dataset):
     assert [c["event_id"] for c in dataset.campaigns] == [e["_id"] for e in events]
     assert dataset.campaigns[0]["campaign_id"] == SANDBOX_CAMPAIGN_ID
     assert len({c["campaign_id"] for c in dataset.campaigns}) == 3
-    new = {r["Id"]: r for r in _records(dataset, "Campaign")}
-    assert set(new) == {c["campaign_id"] for c in dataset.campaigns[1:]}  # the sandbox campaign exists already
-    assert [c[EVENT_ID_FIELD] for c in dataset.campaigns] == [None, events[1]["_id"], None]
-    assert [new[c["campaign_id"]][EVENT_ID_FIELD] for c in dataset.campaigns[1:]] == [events[1]["_id"], None]
-    assert all(r["Name"] == e["title"] for r, e in zip(new.values(), events[1:]))
+    loaded = {r["Id"]: r for r in _records(dataset, "Campaign")}
+    assert list(loaded) == [c["campaign_id"] for c in dataset.campaigns]
+    assert [c[EVENT_ID_FIELD] for c in dataset.campaigns] == [events[0]["_id"], None, events[2]["_id"]]
+    assert [loaded[c["campaign_id"]][EVENT_ID_FIELD] for c in dataset.campaigns] == \
+        [events[0]["_id"], None, events[2]["_id"]]
+    assert [r["Name"] for r in loaded.values()] == ["Eventmaker Sandbox Event"] + [e["title"] for e in events[1:]]
+    assert {s["CampaignId"] for s in _records(dataset, "CampaignMemberStatus")} == set(list(loaded)[1:])
     members = Counter(m["CampaignId"] for m in _records(dataset, "CampaignMember"))
     assert set(members) <= {c["campaign_id"] for c in dataset.campaigns} and len(members) >= 2
 
@@ -149,7 +152,7 @@ def test_the_summary_names_each_event_campaign_and_the_stamp(dataset):
     assert "400 participants in 3 events" in text and dataset.stamped_at in text
     for campaign in dataset.campaigns:
         assert f"event {campaign['event_id']} {campaign['title']!r} -> Campaign {campaign['campaign_id']}" in text
-    assert text.count(f"{EVENT_ID_FIELD} empty") == 2
+    assert text.count(f"{EVENT_ID_FIELD} empty") == 1 and "2 new Campaigns besides" in text
 
 
 def test_small_populations_keep_the_catalogue_order():

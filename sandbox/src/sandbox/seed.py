@@ -5,9 +5,9 @@ Most participants are plain (varied statuses and check-ins). ``SPECIAL_CASES`` b
 catalogue of the situations a sync must handle; ``Dataset.cases`` says which participants are which.
 
 Each event has its own Campaign (``Dataset.campaigns``): the first event the sandbox campaign
-``701000000000001AAA``, the others new ones with the same member statuses. Campaigns of odd-numbered
-events (the 2nd, the 4th, ...) carry the event's ``_id`` in ``Eventmaker_Event_Id__c``; the others leave
-it empty. ``sandbox seed`` stamps the participants' ``created_at``/``updated_at`` with the time of the
+``701000000000001AAA`` (its statuses kept), the others new ones with the same member statuses. The
+campaigns of the 1st, 3rd, 5th ... events carry the event's ``_id`` in ``Eventmaker_Event_Id__c``; the
+others leave it empty. ``sandbox seed`` stamps the participants' ``created_at``/``updated_at`` with the time of the
 seed (``now``, as Eventmaker stamps the records it creates), so a sync that ran before it reads them;
 without ``now`` (in-process tests, benchmarks) they keep fixed dates in 2026-09, as an import keeping
 its original dates would. Everything else is fixed by ``seed``.
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sandbox.salesforce.ids import case_safe_suffix
-from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID, SANDBOX_STATUSES
+from sandbox.salesforce.store import SANDBOX_CAMPAIGN_ID, SANDBOX_CAMPAIGN_NAME, SANDBOX_STATUSES
 
 EVENT_ID_FIELD = "Eventmaker_Event_Id__c"
 
@@ -190,14 +190,19 @@ class _Builder:
         return record_id
 
     def add_campaign(self, index: int, event: dict) -> None:
-        """The event's Campaign: the sandbox campaign for the first event, else a new one with its statuses."""
-        filled = index % 2 == 1
-        campaign_id = SANDBOX_CAMPAIGN_ID if index == 0 else self.new_salesforce_id("701")
-        if index:
+        """The event's Campaign: the sandbox campaign (reloaded with the field, its statuses kept) for the
+        first event, else a new one with the sandbox campaign's statuses."""
+        event_id = event["_id"] if index % 2 == 0 else None
+        if index == 0:
+            campaign_id = SANDBOX_CAMPAIGN_ID
+            self.salesforce["Campaign"].append({"Id": campaign_id, "Name": SANDBOX_CAMPAIGN_NAME, "IsActive": True,
+                                                "Status": "In Progress", "Type": "Conference", EVENT_ID_FIELD: event_id})
+        else:
+            campaign_id = self.new_salesforce_id("701")
             self.salesforce["Campaign"].append({
                 "Id": campaign_id, "Name": event["title"][:80], "IsActive": True, "Status": "Planned",
                 "Type": "Conference", "StartDate": event["start_date"][:10], "EndDate": event["end_date"][:10],
-                EVENT_ID_FIELD: event["_id"] if filled else None,
+                EVENT_ID_FIELD: event_id,
             })
             self.salesforce["CampaignMemberStatus"] += [
                 {"CampaignId": campaign_id, "Label": label, "IsDefault": default, "HasResponded": responded,
@@ -205,7 +210,7 @@ class _Builder:
                 for order, (label, default, responded) in enumerate(SANDBOX_STATUSES, start=1)]
         self.campaign_of_event[event["_id"]] = campaign_id
         self.campaigns.append({"event_id": event["_id"], "title": event["title"], "campaign_id": campaign_id,
-                               EVENT_ID_FIELD: event["_id"] if filled else None})
+                               EVENT_ID_FIELD: event_id})
 
     def add_events(self, count: int) -> list[list[str]]:
         """Events with their categories; returns the category ids of each event."""
@@ -375,5 +380,5 @@ def summary_lines(dataset: Dataset) -> list[str]:
                      f"({field_state})")
     lines.append("Salesforce: " + ", ".join(f"{len(records[name])} {name}s" for name in
                                             ("Contact", "Lead", "CampaignMember")) +
-                 f", {len(records['Campaign'])} new Campaigns besides {SANDBOX_CAMPAIGN_ID}")
+                 f", {len(records['Campaign']) - 1} new Campaigns besides {SANDBOX_CAMPAIGN_ID}")
     return lines
