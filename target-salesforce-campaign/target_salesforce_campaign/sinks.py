@@ -1,7 +1,15 @@
-"""Sinks: `guests` are synced to the Campaign; every other stream is accepted and ignored."""
+"""Sinks: `guests` are synced to the Campaign; every other stream is accepted and ignored.
+
+A batch's write-back to Eventmaker runs in the background while the next batch works with
+Salesforce (one write-back in flight: each waits for the previous one). The run's first write-back
+is awaited at once (it verifies that Eventmaker stores what we write), and the target waits for
+every write-back before it emits a bookmark (STATE), so a bookmark never passes a participant
+whose write-back is not done.
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from singer_sdk.sinks import BatchSink, RecordSink
@@ -40,6 +48,9 @@ class GuestsSink(BatchSink):
     def __init__(self, target: TargetSalesforceCampaign, *args: object, **kwargs: object) -> None:
         super().__init__(target, *args, **kwargs)
         self.target = target  # shares one run context (client, summary) across batches
+        self._writebacks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writeback")
+        self._pending: Future | None = None
+        self._batches = 0
 
     def process_record(self, record: dict, context: dict) -> None:
         """Count the participant for progress, then batch it."""
@@ -60,10 +71,29 @@ class GuestsSink(BatchSink):
         try:
             self._run_with_retries(run, participants)
         except BudgetExceeded:
+            self.finish_writebacks()
             self._finish(run, participants, budget_stop=True)
             self.target.log_summary(stopped="budget")
             raise
-        self._finish(run, participants, budget_stop=False)
+        self.finish_writebacks()  # the previous batch's, overlapped with this batch's Salesforce calls
+        self._pending = self._writebacks.submit(self._finish, run, participants, budget_stop=False)
+        self._batches += 1
+        if self._batches == 1:
+            self.finish_writebacks()  # the first write-back is verified before anything more is written
+
+    def finish_writebacks(self) -> None:
+        """Wait for the write-back in flight; its error (e.g. WritebackFailed) is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def clean_up(self) -> None:
+        """Wait for the last write-back, then stop its thread."""
+        try:
+            self.finish_writebacks()
+        finally:
+            self._writebacks.shutdown(wait=True)
+            super().clean_up()
 
     def _run_with_retries(self, run: RunContext, participants: list[Participant]) -> None:
         """The batch layer of `retry_transient`: a transient error the client did not retry (a create call)

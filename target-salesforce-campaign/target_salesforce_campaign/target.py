@@ -211,9 +211,21 @@ class TargetSalesforceCampaign(Target):
                                campaign_ids=self._run.campaigns.campaign_ids() if self._run else [], stopped=stopped)
         log_point("summary", SyncMetric.SUMMARY, value)
 
+    def finish_writebacks(self) -> None:
+        """Wait for every sink's write-back in flight (an error of one is raised here)."""
+        for sink in list(self._sinks_active.values()):
+            if isinstance(sink, GuestsSink):
+                sink.finish_writebacks()
+
+    def _write_state_message(self, state: dict) -> None:
+        """Emit a bookmark only once the write-backs of everything before it are done."""
+        self.finish_writebacks()
+        super()._write_state_message(state)
+
     def process_endofpipe(self) -> None:
         """Drain, emit the final state, then log the run summary."""
         super().process_endofpipe()
+        self.finish_writebacks()
         self.log_summary()
 
 

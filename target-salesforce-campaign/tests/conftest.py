@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import re
+import time
 import urllib.parse
 
 import pytest
@@ -48,6 +49,7 @@ class FakeSalesforce:
         self.truncate_next_creates = []  # lengths the next Collections create replies are cut to (records still made)
         self.usage = [0, 15000]
         self.calls = []
+        self.call_times = []  # monotonic time of each call, in order
         data = re.compile(rf"{re.escape(SF)}/services/data/v[\d.]+/")
         mocker.register_uri("GET", re.compile(data.pattern + "query"), json=self._query_endpoint)
         mocker.register_uri("GET", re.compile(data.pattern + r"sobjects/\w+/describe"), json=self._describe)
@@ -58,6 +60,7 @@ class FakeSalesforce:
     def _headers(self, request, context):
         self.usage[0] += 1
         self.calls.append(f"{request.method} {request.path}")
+        self.call_times.append(time.monotonic())
         return {"Sforce-Limit-Info": f"api-usage={self.usage[0]}/{self.usage[1]}; api-bursts=1/750"}
 
     def _describe(self, request, context):
@@ -148,6 +151,7 @@ class FakeEventmaker:
 
     def __init__(self, mocker):
         self.puts = []
+        self.put_seconds = 0.0  # each PUT takes this long (a slow Eventmaker)
         self.gets = []
         self.guests = {}
         pattern = re.compile(rf"{re.escape(EM)}/api/v1/events/\w+/guests/\w+\.json")
@@ -159,7 +163,8 @@ class FakeEventmaker:
         return request.path.split("/")[-1][:-5]
 
     def _put(self, request, context):
-        self.puts.append({"path": request.path, "url": request.url, "body": request.json()})
+        time.sleep(self.put_seconds)
+        self.puts.append({"path": request.path, "url": request.url, "body": request.json(), "done": time.monotonic()})
         guest = self.guests.setdefault(self._guest_id(request), {"_id": self._guest_id(request)})
         guest.update(request.json()["guest"])
         return ""
