@@ -61,3 +61,24 @@ def international_phone(participant: dict) -> str | None:
     if number is None or prefix is None or number.startswith("+"):
         return number
     return f"{prefix if prefix.startswith('+') else '+' + prefix} {number}"
+
+
+def address_problems(describes: dict[str, dict]) -> list[str]:
+    """`map_address` against the describes: each object's address fields must exist, be createable and
+    updateable, and a country code field be a picklist."""
+    problems = []
+    for sobject, described in sorted(describes.items()):
+        if sobject not in ADDRESS_FIELDS:
+            continue
+        fields = {f["name"]: f for f in described.get("fields", [])}
+        wanted = [*ADDRESS_FIELDS[sobject].values(), COUNTRY_FIELDS[sobject][0]]
+        for name in wanted:
+            found = fields.get(name)
+            if found is None:
+                problems.append(f"map_address: {sobject} has no field {name!r} (or it is not visible to this user)")
+            elif not (found.get("createable") and found.get("updateable")):
+                problems.append(f"map_address: {sobject}.{name} is not createable and updateable (field-level security)")
+        code = fields.get(COUNTRY_FIELDS[sobject][1])
+        if code is not None and code.get("type") != "picklist":
+            problems.append(f"map_address: {sobject}.{code['name']} is a {code.get('type')} field, not a picklist")
+    return problems

@@ -15,6 +15,7 @@ from typing import Callable
 from target_salesforce_campaign import lookup as lookups
 from target_salesforce_campaign import mapping, membership, validation
 from target_salesforce_campaign.campaigns import no_campaign_error
+from target_salesforce_campaign.controls import Controls
 from target_salesforce_campaign.errors import ErrorClass, RecordError, error_from_save_result
 from target_salesforce_campaign.fingerprint import fingerprint
 from target_salesforce_campaign.ids import canonical_id
@@ -61,6 +62,9 @@ class Participant:
     payload: dict = field(default_factory=dict)
     person_id: str | None = None
     campaign_id: str | None = None  # the Campaign of the participant's event (None: it has none)
+    current: dict | None = None  # the matched record's values read for field_write_policy (None: not read)
+    cut: list[str] = field(default_factory=list)  # fields truncate_long_values cut (written back as a warning)
+    payload_error: RecordError | None = None  # e.g. an unknown country (map_address)
     member_id: str | None = None
     result: str | None = None  # created | updated | unchanged | failed | skipped
     error: RecordError | None = None
@@ -105,11 +109,13 @@ class BatchSync:
         settings: Settings,
         rules: dict[str, dict],
         campaign_for: Callable[[str | None], str | None] | None = None,
+        controls: Controls | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.rules = rules  # sobject -> {field name: FieldRule}
         self.campaign_for = campaign_for or (lambda _event_id: settings.campaign_id)  # event _id -> Campaign Id
+        self.controls = controls or Controls()
 
     # --- preparation (no calls) ---------------------------------------------------------------
 
@@ -128,7 +134,17 @@ class BatchSync:
         return fingerprint(p.payload, p.status, p.campaign_id or "", p.sobject)
 
     def _set_object(self, p: Participant, sobject: str) -> None:
-        p.sobject, p.payload = sobject, self._payload(p.record, sobject)
+        s = self.settings
+        keep = {f for f in (s.uniqueness_key, s.external_id_field, s.key_external_id_field) if f}
+        payload = self._payload(p.record, sobject)
+        p.payload, p.cut, p.payload_error = self.controls.extend(
+            p.record, sobject, payload, self.rules[sobject], s.field_mapping, keep
+        )
+        p.sobject = sobject
+
+    def _value_errors(self, p: Participant) -> list[RecordError]:
+        """The participant's own payload error, else what describe refuses in its values."""
+        return [p.payload_error] if p.payload_error else validation.validate_values(p.payload, self.rules[p.sobject])
 
     def prepare(self, record: dict) -> Participant:
         """Participant with its payload; already accounted for when nothing must be sent."""
@@ -156,7 +172,7 @@ class BatchSync:
             message = f"No CampaignMember status mapped for '{key}'" if key else "The participant has no status to map"
             p.fail(RecordError("STATUS_NOT_MAPPED", message, ("Status",)), current)
             return p
-        errors = validation.validate_values(p.payload, self.rules[p.sobject])
+        errors = self._value_errors(p)
         if errors:
             p.fail(errors[0], current)
         return p
@@ -190,7 +206,9 @@ class BatchSync:
 
     def _lookup_fields(self) -> lookups.Fields:
         s = self.settings
-        return lookups.Fields((s.uniqueness_key,), s.external_id_field, s.match_mode == CONTACTS_THEN_LEADS)
+        return lookups.Fields(
+            (s.uniqueness_key,), s.external_id_field, s.match_mode == CONTACTS_THEN_LEADS, self.controls.read_fields()
+        )
 
     def _lookup(self, pending: list[Participant]) -> tuple[Lookup, KnownMembers]:
         """One Composite call: people by stored ID, external ID and key, and the campaign's members among them."""
@@ -237,12 +255,14 @@ class BatchSync:
                 continue
             if decision.sobject != p.sobject:
                 self._set_object(p, decision.sobject)
-                errors = validation.validate_values(p.payload, self.rules[p.sobject])
+                errors = self._value_errors(p)
                 if errors:
                     p.fail(errors[0], self._fingerprint(p))
                     continue
             if isinstance(decision, Matched):
                 p.person_id = decision.id
+                found = (lookup.contacts_by_id if decision.sobject == "Contact" else lookup.leads_by_id).get(decision.id)
+                p.current = found.values if found else None
                 continue
             errors = validation.validate_required(p.payload, self.rules[p.sobject])
             if errors:
@@ -265,7 +285,10 @@ class BatchSync:
 
     def _write_records(self, updates: list[Participant], creates: list[Participant]) -> None:
         if updates:
-            body = [{"attributes": {"type": p.sobject}, "Id": p.person_id, **p.payload} for p in updates]
+            body = [
+                {"attributes": {"type": p.sobject}, "Id": p.person_id, **self.controls.for_update(p.payload, p.current)}
+                for p in updates
+            ]
             for p, result in zip(updates, self.client.save("PATCH", body)):
                 if not result.get("success"):
                     self._fail_from_result(p, result)

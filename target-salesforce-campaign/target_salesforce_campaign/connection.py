@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from target_salesforce_campaign import auth, mapping, validation
 from target_salesforce_campaign.batch import BatchSync, Settings
 from target_salesforce_campaign.campaigns import CampaignSettings
+from target_salesforce_campaign.controls import Controls
 from target_salesforce_campaign.errors import ConfigError, ErrorClass, SalesforceCallError, TargetError
 from target_salesforce_campaign.event_campaigns import EventCampaigns, fetch_event_title, open_campaigns
 from target_salesforce_campaign.salesforce_client import SalesforceClient, incomplete, query_path
@@ -81,13 +82,14 @@ def external_id_problems(field_name: str, describes: dict[str, dict], setting: s
 
 def check_configuration(
     settings: Settings,
-    campaign_problems: list[str],
+    found: list[str],
     fields: dict[str, set[str]],
     filterable: set[str],
     describes: dict[str, dict] | None = None,
 ) -> None:
-    """Raise a ConfigError naming what to fix (campaigns and their statuses, mapped fields, key, external ID)."""
-    problems = list(campaign_problems)
+    """Raise a ConfigError naming what to fix: `found` (campaigns and their statuses, admin controls), then
+    mapped fields, key, external ID."""
+    problems = list(found)
     unknown = mapping.unknown_mapped_fields(settings.field_mapping, fields)
     if unknown:
         problems.append(f"field_mapping targets unknown Contact/Lead fields {unknown}")
@@ -162,12 +164,16 @@ def open_run(config: dict, event_titles: dict[str, str | None] | None = None) ->
     )
     rules = {name: validation.field_rules(d) for name, d in describes.items()}
     filterable = set.intersection(*({f["name"] for f in d["fields"] if f.get("filterable", True)} for d in describes.values()))
-    check_configuration(settings, campaign_problems, {n: set(r) for n, r in rules.items()}, filterable, describes)
+    controls = Controls.from_config(config)
+    protected = {f for f in (settings.uniqueness_key, settings.external_id_field, settings.key_external_id_field) if f}
+    problems = campaign_problems + controls.problems(describes, protected)
+    check_configuration(settings, problems, {n: set(r) for n, r in rules.items()}, filterable, describes)
     url, token = eventmaker_defaults(config)
     events = EventCampaigns(
         client, campaigns, set(settings.status_mapping.values()), event_titles if event_titles is not None else {},
         lambda event_id: fetch_event_title(url, token, event_id, auth.request_timeout(config)),
     )
-    return RunContext(client, BatchSync(client, settings, rules, events.campaign_for), writer, RunSummary(), events)
+    sync = BatchSync(client, settings, rules, events.campaign_for, controls)
+    return RunContext(client, sync, writer, RunSummary(), events)
 
 

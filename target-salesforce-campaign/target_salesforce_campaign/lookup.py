@@ -48,10 +48,12 @@ class Fields:
     match_fields: Sequence[str]  # the uniqueness key first
     external_id_field: str | None = None
     leads_by_match: bool = True  # contacts_then_leads: Leads are matched on the match fields too
+    read_fields: Sequence[str] = ()  # current values the field write policy needs (`if_empty` fields)
 
     @property
     def contact_select(self) -> str:
-        return ", ".join(dict.fromkeys(f for f in ("Id", *self.match_fields, self.external_id_field) if f))
+        wanted = ("Id", *self.match_fields, self.external_id_field, *self.read_fields)
+        return ", ".join(dict.fromkeys(f for f in wanted if f))
 
     @property
     def lead_select(self) -> str:
@@ -120,7 +122,8 @@ def found_record(sobject: str, row: dict, fields: Fields) -> FoundRecord:
     converted = canonical_id(row.get("ConvertedContactId"), "Contact") if row.get("IsConverted") else None
     key = normalize_key(row.get(fields.match_fields[0]))
     external_id = normalize_key(row.get(fields.external_id_field)) if fields.external_id_field else None
-    return FoundRecord(sobject, record_id, key, converted, external_id)
+    values = {name: row.get(name) for name in fields.read_fields}
+    return FoundRecord(sobject, record_id, key, converted, external_id, values)
 
 
 def member_of(row: dict) -> membership.Member:

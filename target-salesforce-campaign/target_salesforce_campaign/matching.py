@@ -60,6 +60,7 @@ class FoundRecord:
     key: str | None = None
     converted_contact_id: str | None = None
     external_id: str | None = None
+    values: dict = field(default_factory=dict, compare=False, hash=False)  # fields read for the write policy
 
 
 @dataclass

@@ -87,6 +87,29 @@ class TargetSalesforceCampaign(Target):
             "fail the run before the batch writes anything. Never sent to another campaign.",
         ),
         th.Property(
+            "field_write_policy",
+            th.CustomType({"type": ["object", "null"], "additionalProperties": {"type": "string",
+                                                                               "enum": ["always", "if_empty", "on_create"]}}),
+            description="Salesforce field -> always (default), if_empty (only fill a blank value: never overwrite what "
+            "someone entered in Salesforce) or on_create (set when the record is created, never updated). Checked at "
+            "start against describe.",
+        ),
+        th.Property(
+            "truncate_long_values",
+            th.BooleanType,
+            default=False,
+            description="Cut a text value longer than its Salesforce field (describe length), sync the record and write "
+            "back a warning naming the field; off: the participant fails with STRING_TOO_LONG.",
+        ),
+        th.Property(
+            "map_address",
+            th.BooleanType,
+            default=False,
+            description="Send the participant's address, postal_code, city and country to Contact Mailing* / Lead "
+            "address fields (ISO country codes when the org has State and Country Picklists; an unknown country is the "
+            "participant's error) and phone_number with its phone_number_prefix.",
+        ),
+        th.Property(
             "match_mode",
             th.StringType,
             default="contacts_then_leads",

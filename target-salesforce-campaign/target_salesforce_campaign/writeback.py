@@ -19,6 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from target_salesforce_campaign import truncation
 from target_salesforce_campaign.errors import TargetError
 from target_salesforce_campaign.writeback_home import HOMES, METADATA, REFS, holds, merged_field
 
@@ -54,6 +55,9 @@ def new_entry(p: Participant, at: str) -> dict:
     entry = {**p.old_entry, **current_ids(p)}
     if p.result in {"created", "updated"}:
         entry.update(last_synced_at=at, last_error=None, fingerprint=p.fingerprint)
+        entry.pop("warnings", None)  # present only while a value is cut (truncate_long_values)
+        if p.cut:
+            entry["warnings"] = [truncation.warning(p.cut)]
     elif p.result == "failed" and p.error:
         entry["last_error"] = p.error.to_state(at)
         if p.fingerprint:
