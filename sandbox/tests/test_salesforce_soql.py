@@ -1,6 +1,8 @@
 """Unit tests of the SOQL subset: parsing, Salesforce's string escapes, binding and errors."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from simple_salesforce.format import format_soql
 
 from sandbox.salesforce.errors import SalesforceError
@@ -182,3 +184,27 @@ def test_semi_join_restrictions(org, soql, code):
     with pytest.raises(SalesforceError) as refused:
         rows(org, soql)
     assert refused.value.code == code
+
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.text(alphabet=BASE62, min_size=12, max_size=12), st.sampled_from(["003", "00Q", "701", "00v"]))
+def test_id_forms_name_one_record(body, prefix):
+    """A 15-char Id, its 18-char form, and that form in all upper or all lower case are one Id;
+    flipping the case of one letter of the first 15 characters makes another 15-char Id, and an
+    18-char one that is malformed (unless the flip leaves every letter in one case)."""
+    base_id = prefix + body
+    full = normalize_id(base_id)
+    assert full is not None and full[:15] == base_id and full == normalize_id(full)
+    assert normalize_id(full.lower()) == full and normalize_id(full.upper()) == full
+
+    def one_case(text):
+        letters = [c for c in text if c.isalpha()]
+        return all(c.islower() for c in letters) or all(c.isupper() for c in letters)
+
+    for index in [i for i, c in enumerate(base_id) if c.isalpha()]:
+        flipped = full[:index] + full[index].swapcase() + full[index + 1:]
+        assert normalize_id(flipped) == (full if one_case(flipped[:15]) else None)
+        assert normalize_id(flipped[:15]) not in (None, full)
