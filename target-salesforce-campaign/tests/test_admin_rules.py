@@ -111,7 +111,7 @@ def test_unknown_country_is_the_participants_error():
     payload, error = addresses.address_payload({"city": "X", "country_name": "Atlantis"}, "Contact", CONTACT_PICKLISTS)
     assert payload == {"MailingCity": "X"}
     assert error.code == addresses.UNKNOWN_COUNTRY and "Atlantis" in error.message
-    assert error.fields == ("MailingCountryCode",)
+    assert error.fields == ("MailingCountryCode",) and "country" in error.hint
 
 
 def test_international_phone():

@@ -87,7 +87,7 @@ def test_address_and_country_codes_with_state_and_country_picklists(pipeline):
     lead = record(pipeline, "Lead", pipeline.entry(to_lead["_id"])["lead_id"])
     assert (lead["Street"], lead["City"], lead["CountryCode"]) == ("1 rue de la Paix", "Paris", "FR")
     error = pipeline.entry(unknown["_id"])["last_error"]
-    assert error["code"] == "UNKNOWN_COUNTRY" and "Atlantis" in error["message"]
+    assert error["code"] == "UNKNOWN_COUNTRY" and "Atlantis" in error["message"] and error["hint"]
     assert pipeline.entry(to_contact["_id"])["last_error"] is None
 
 

@@ -85,6 +85,7 @@ def test_event_without_campaign_is_skipped_with_a_reason_never_sent_elsewhere(pi
     assert result.error is None
     out = pipeline.entry(ids[EVENTS[1]][0])
     assert out["last_error"]["code"] == "NO_CAMPAIGN_FOR_EVENT" and EVENTS[1] in out["last_error"]["message"]
+    assert "campaign_mapping" in out["last_error"]["hint"]
     assert out["lead_id"] is None and out["campaign_member_id"] is None
     assert [lead["Email"] for lead in pipeline.records("Lead")] == ["in@x.example"]
     assert {m["CampaignId"] for m in pipeline.records("CampaignMember")} == {c1}
