@@ -163,3 +163,9 @@ def test_indexed_filters_touch_only_matching_rows(store, monkeypatch):
     rows = store.select(bind(parse("SELECT Id FROM Contact WHERE Email IN ('p5@x.com', 'P99999@x.com') AND LastName != null")))
     assert [r["LastName"] for r in rows] == ["L5", "L99999"]
     assert len(evaluated) < 20
+
+
+def test_bulk_load_keeps_unique_fields_unique(store):
+    store.load({"records": {"Lead": [{"LastName": "A", "Company": "C", "Eventmaker_Key__c": "k@x.com"}]}})
+    with pytest.raises(ValueError, match="Lead: duplicate value found: Eventmaker_Key__c"):
+        store.load({"records": {"Lead": [{"LastName": "B", "Company": "C", "Eventmaker_Key__c": "K@X.com"}]}})

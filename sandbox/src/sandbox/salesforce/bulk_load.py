@@ -1,5 +1,6 @@
 """Bulk load of records as they are (``POST /__sandbox/load``, seeds, tests): no org rules and no
-API usage, parents first, a record may carry its own ``Id``."""
+API usage, parents first, a record may carry its own ``Id``. Unique fields stay unique (an org
+cannot hold two records with one value of a unique field)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import SalesforceError
 from .ids import normalize_id
+from .org_rules import check_unique_fields
 from .rules import canonical_payload, full_name
 from .schema import FULL, SObject
 
@@ -41,10 +43,11 @@ def load(store: "SalesforceStore", payload: dict[str, Any]) -> dict[str, Any]:
 def _load_one(store: "SalesforceStore", sobject: SObject, row: dict[str, Any]) -> str:
     try:
         fields = canonical_payload(sobject, row)
+        record_id = normalize_id(fields.pop("Id", None)) if fields.get("Id") else None
+        record = store.new_record(sobject, fields, record_id)
+        check_unique_fields(store, sobject, record)
     except SalesforceError as error:
-        raise ValueError(error.message) from error
-    record_id = normalize_id(fields.pop("Id", None)) if fields.get("Id") else None
-    record = store.new_record(sobject, fields, record_id)
+        raise ValueError(f"{sobject.name}: {error.message}") from error
     if sobject.field("Name") and not sobject.field("Name").createable:
         record["Name"] = full_name(record)
     if sobject.name == "CampaignMember":
