@@ -103,6 +103,13 @@ def check_configuration(
         problems += external_id_problems(settings.key_external_id_field, describes or {}, "key_external_id_field")
         if settings.key_external_id_field in {settings.external_id_field, settings.uniqueness_key}:
             problems.append("key_external_id_field must be a field of its own (not external_id_field or uniqueness_key)")
+        problems += [
+            f"key_external_id_field {settings.key_external_id_field!r} is case-sensitive on {sobject}; make it "
+            "Unique with 'treat ABC and abc as duplicate values'"
+            for sobject, d in (describes or {}).items()
+            for f in d.get("fields", [])
+            if sobject in PERSON_OBJECTS and f["name"] == settings.key_external_id_field and f.get("caseSensitive")
+        ]
     if problems:
         raise ConfigError("Configuration errors (nothing was written): " + "; ".join(problems) + ".")
 

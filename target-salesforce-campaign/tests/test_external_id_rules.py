@@ -1,6 +1,7 @@
 """external_id_field without a server: matching order, payload stamping, the start-of-run check, and
 the Collections upsert call (requests-mock)."""
 
+import dataclasses
 import logging
 
 import pytest
@@ -107,3 +108,28 @@ def test_upsert_that_lost_an_insert_race_is_sent_again_alone(requests_mock):
     requests_mock.patch(UPSERT_URL, [{"json": [race, other_unique]}, {"json": [updated]}])
     assert make_client().upsert("Lead", EXT, RECORDS) == [updated, other_unique]
     assert requests_mock.last_request.json()["records"] == RECORDS[:1]
+
+
+def test_key_external_id_field_is_checked_at_start():
+    from target_salesforce_campaign.batch import Settings
+    from target_salesforce_campaign.connection import check_configuration
+    from target_salesforce_campaign.errors import ConfigError
+
+    key = "Eventmaker_Key__c"
+    settings = Settings("701X", "contacts_then_leads", "Lead", "Email", DEFAULT_FIELD_MAPPING, {}, "n/a",
+                        key_external_id_field=key)
+    person = set(DEFAULT_FIELD_MAPPING.values()) | {key}
+    fields = {"Contact": person, "Lead": person}
+
+    def key_describe(**overrides):
+        return {"fields": [{"name": "Email"}, {**describe(**overrides)["fields"][1], "name": key}]}
+
+    check_configuration(settings, [], fields, {"Email"}, {"Contact": key_describe(), "Lead": key_describe()})
+    with pytest.raises(ConfigError, match=f"key_external_id_field '{key}' does not exist on Lead"):
+        check_configuration(settings, [], fields, {"Email"}, {"Contact": key_describe(), "Lead": {"fields": []}})
+    with pytest.raises(ConfigError, match="case-sensitive on Contact"):
+        check_configuration(settings, [], fields, {"Email"},
+                            {"Contact": key_describe(caseSensitive=True), "Lead": key_describe()})
+    with pytest.raises(ConfigError, match="must be a field of its own"):
+        check_configuration(dataclasses.replace(settings, key_external_id_field="Email"), [], fields, {"Email"},
+                            {"Contact": key_describe(), "Lead": key_describe()})
