@@ -62,7 +62,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import auth, identity
-from .rest import API_PATH, Reply, RestApi
+from .calls import Reply
+from .composite import API_PATH
+from .rest import RestApi
 from .settings import SalesforceSettings
 from .store import SalesforceStore
 from .versions import versions_payload

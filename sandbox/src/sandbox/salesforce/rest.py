@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from starlette.routing import compile_path
 
 from .calls import Call, Reply, error_reply
-from .composite import API_PATH, Composite
+from .composite import Composite
 from .describe import describe_payload, sobject_summary
 from .errors import SalesforceError, not_found
 from .ids import make_id
@@ -28,7 +28,6 @@ from .soql_parser import parse
 from .store import SalesforceStore
 from .versions import API_VERSIONS
 
-__all__ = ["API_PATH", "Call", "Reply", "RestApi"]
 MAX_OPEN_CURSORS = 500
 Row = Callable[[dict[str, Any]], dict[str, Any]]
 
