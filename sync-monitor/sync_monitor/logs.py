@@ -20,6 +20,7 @@ SUMMARY_METRIC = "salesforce_sync_summary"
 PROGRESS_METRIC = "salesforce_sync_progress"
 _LINE = re.compile(r"^\S+\s+\[(?P<level>\w+)\s*\]\s+(?P<source>\S+)\s+(?P<message>.*)$")
 _EXC_MESSAGE = re.compile(r'plugin_exc_message=(?P<q>["\'])(?P<text>.*?)(?P=q)(?:\s+plugin_exc_type=|$)')
+_TRACEBACK_END = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)(: .*)?$")
 _CONSEQUENCES = ("BrokenPipeError", "Backing off ", "Loader failed", "Extractor failed", "Block run completed",
                  "Run completed", "Mappers failed", "Error, exiting")
 
@@ -65,14 +66,19 @@ def read_summary(log_text: str) -> dict | None:
 
 
 def first_error(log_text: str) -> str | None:
-    """The plugins' own first error: the exception a plugin ended with, else its first error line, else Meltano's.
+    """The plugins' own first error: the exception a plugin ended with, else its first error line, else the last
+    line of a traceback it printed before it could log (e.g. a failed import), else Meltano's.
 
     Consequences of another failure (a broken pipe, "Loader failed", retry notices) are skipped.
     """
-    exceptions, plugin_lines, meltano_lines = [], [], []
+    exceptions, plugin_lines, meltano_lines, crashes = [], [], [], []
     for raw in log_text.splitlines():
         match = _LINE.match(raw.strip())
-        if not match or match["level"].lower() not in ("error", "critical"):
+        if not match:
+            continue
+        if match["source"] != "meltano" and _TRACEBACK_END.match(match["message"]):  # a crash before logging
+            crashes.append(f"{match['source']}: {match['message'].strip()}")
+        if match["level"].lower() not in ("error", "critical"):
             continue
         message = match["message"].strip()
         if exc := _EXC_MESSAGE.search(message):
@@ -81,7 +87,7 @@ def first_error(log_text: str) -> str | None:
             continue
         line = message if match["source"] == "meltano" else f"{match['source']}: {message}"
         (exceptions if exc else meltano_lines if match["source"] == "meltano" else plugin_lines).append(line)
-    found = exceptions or plugin_lines or meltano_lines
+    found = exceptions or plugin_lines or crashes[-1:] or meltano_lines
     return found[0] if found else None
 
 

@@ -115,6 +115,13 @@ def test_first_error_is_the_plugins_own_message_not_meltanos_consequence():
     assert first_error(guard + "\n2026-12-01T09:12:25Z [error    ] meltano      Loader failed") == \
         "Another 'sandbox:x' pipeline is already running"
     assert first_error("2026-12-01T09:13:31Z [error    ] meltano      Loader failed") is None
+    crash = "\n".join([
+        "2026-12-01T09:40:50Z [info     ] target-salesforce-campaign--resend Traceback (most recent call last):",
+        "2026-12-01T09:40:50Z [info     ] target-salesforce-campaign--resend import pycountry",
+        "2026-12-01T09:40:50Z [info     ] target-salesforce-campaign--resend ModuleNotFoundError: No module named 'pycountry'",
+        "2026-12-01T09:40:50Z [error    ] meltano      Loader failed",
+    ])
+    assert first_error(crash) == "target-salesforce-campaign--resend: ModuleNotFoundError: No module named 'pycountry'"
 
 
 def test_run_log_is_found_by_run_id_under_any_state_id(tmp_path):
