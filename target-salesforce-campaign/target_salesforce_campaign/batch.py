@@ -82,8 +82,8 @@ class Participant:
 
 
 def campaign_ids(participants: list[Participant]) -> list[str]:
-    """The campaigns of these participants' events: one member lookup covers them all."""
-    return sorted({p.campaign_id for p in participants if p.campaign_id})
+    """The campaigns of these participants' events (not those a dry run would create): one member lookup."""
+    return sorted({p.campaign_id for p in participants if canonical_id(p.campaign_id, "Campaign")})
 
 
 def now_iso() -> str:

@@ -18,6 +18,7 @@ from target_salesforce_campaign.campaigns import (
     STATUSES_SOQL,
     CampaignSettings,
     Campaigns,
+    event_key,
     new_campaign,
     new_statuses,
     resolve,
@@ -27,6 +28,8 @@ from target_salesforce_campaign.errors import ConfigError, error_from_save_resul
 from target_salesforce_campaign.salesforce_client import SalesforceClient
 
 logger = logging.getLogger(__name__)
+
+DRY_RUN_CAMPAIGN = "(a Campaign the sync would create)"  # a dry run's stand-in: never sent to Salesforce
 
 
 TEXT_TYPES = ("string", "email", "phone", "url", "textarea")
@@ -96,17 +99,23 @@ class EventCampaigns:
     def campaign_ids(self) -> list[str]:
         """The campaigns participants were sent to or may be: the shorthand's, else every event's."""
         shorthand = self.campaigns.settings.campaign_id
-        return [shorthand] if shorthand else sorted(set(self.campaigns.by_event.values()))
+        return [shorthand] if shorthand else sorted(set(self.campaigns.by_event.values()) - {DRY_RUN_CAMPAIGN})
 
-    def prepare(self, event_ids: list[str]) -> None:
+    def prepare(self, event_ids: list[str], *, dry_run: bool = False) -> None:
         """Make sure every event of the batch has its campaign, or is known to have none.
 
-        `missing_campaign: fail` stops the run here, before the batch writes anything.
+        `missing_campaign: fail` stops the run here, before the batch writes anything. A dry run
+        creates nothing: the events it would create a campaign for get `DRY_RUN_CAMPAIGN`.
         """
         unresolved = [e for e in self.campaigns.unresolved(event_ids) if e not in self.missing]
         if not unresolved:
             return
         settings = self.campaigns.settings
+        if settings.create_missing and dry_run:
+            for event_id in unresolved:
+                logger.info("Dry run: a Campaign would be created for event %s.", event_id)
+                self.campaigns.by_event[event_key(event_id)] = DRY_RUN_CAMPAIGN
+            return
         if settings.create_missing and settings.event_field:
             self._create(unresolved, settings.event_field)
             unresolved = self.campaigns.unresolved(unresolved)

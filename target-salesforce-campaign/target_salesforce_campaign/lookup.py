@@ -84,6 +84,8 @@ def member_queries(
     wanted: Wanted, fields: Fields, campaign_ids: Sequence[str], budget: int, *, by_match: bool = False
 ) -> list[str]:
     """The campaigns' members of the wanted Contact/Lead Ids (and, `by_match`, of people with the match values)."""
+    if not campaign_ids:  # e.g. a dry run whose events' campaigns would be created: nobody is a member yet
+        return []
     conditions = [("ContactId", wanted.contact_ids), ("LeadId", wanted.lead_ids)]
     if by_match:
         for name in fields.match_fields:

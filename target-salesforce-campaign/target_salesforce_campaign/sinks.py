@@ -66,7 +66,9 @@ class GuestsSink(BatchSink):
     def process_batch(self, context: dict) -> None:
         """Sync one batch; on a budget stop write back what was done, then stop the run."""
         run = self.target.run_context()
-        run.campaigns.prepare([record.get("event_id") for record in context.get("records", [])])
+        run.campaigns.prepare(
+            [record.get("event_id") for record in context.get("records", [])], dry_run=bool(self.config.get("dry_run"))
+        )
         participants = [run.sync.prepare(record) for record in context.get("records", [])]
         try:
             self._run_with_retries(run, participants)

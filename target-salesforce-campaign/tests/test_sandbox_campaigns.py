@@ -165,3 +165,12 @@ def test_calls_per_thousand_new_participants_in_three_campaigns(pipeline, capsys
         print(f"\nSalesforce API calls for 1,000 participants in 3 events / 3 campaigns: new {three[0]}, "
               f"all changed {three[1]}")
     assert three == (1 + 5 * 3, 1 + 5 * 3)  # as for one event: start call; per batch of 200: lookup, people, members
+
+
+def test_dry_run_creates_no_campaign(pipeline):
+    ids = load_events(pipeline, {EVENTS[2]: [{"email": "dry@x.example", "last_name": "Dry", "status": "registered"}]})
+    before = pipeline.records("Campaign")
+    result = pipeline.run(**by_event(pipeline, campaign_event_field=FIELD, create_missing_campaigns=True, dry_run=True))
+    assert result.error is None and result.summary.outcomes["created"] == 1
+    assert pipeline.records("Campaign") == before and pipeline.salesforce_writes() == [] and pipeline.writebacks() == []
+    assert pipeline.entry(ids[EVENTS[2]][0])["last_synced_at"] is None
