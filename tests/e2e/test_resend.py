@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import requests
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -40,3 +41,25 @@ def test_resends_send_unchanged_participants_under_their_own_state_id(project, s
 def test_resend_needs_a_selection(project, sandbox):
     result = project.meltano("invoke", "sync-monitor:resend")
     assert result.returncode != 0 and "say whom to resend" in result.stderr
+
+
+def test_a_selection_or_a_sync_that_reads_nobody_says_so(project, seeded):
+    resent = project.monitor("resend", "--uid", "doesnotexist")
+    assert resent.startswith("SUCCESS") and "0 participants selected by --uid doesnotexist" in resent
+    assert "0 participants selected by --uid doesnotexist" in project.monitor("participants", "--uid", "doesnotexist")
+    event = seeded.guests()[0]["event_id"]
+    dry = project.monitor("dry-run", "--event", event, "--search", "no-such-participant-anywhere")
+    assert f"0 participants selected by --event {event} --search no-such-participant-anywhere" in dry
+
+    requests.post(f"{seeded.eventmaker_url}/__sandbox/reset", timeout=30).raise_for_status()  # nobody left to read
+    synced = project.monitor("sync")
+    assert synced.startswith("SUCCESS") and "read no participant" in synced and "result: read 0" in synced
+
+
+def test_malformed_arguments_are_refused_before_meltano_runs_anything(project, sandbox):
+    for args, accepted in ((["resend", "--event", "not-an-id"], "24 hex characters"),
+                           (["runs", "show", "abc"], "a UUID as `runs list` prints it"),
+                           (["runs", "list", "--pipeline", "nightly"], "one of sync, resend, dry-run, export")):
+        result = project.meltano("invoke", f"sync-monitor:{args[0]}", *args[1:])
+        assert result.returncode == 2 and accepted in result.stderr
+    assert project.run_states("sandbox:tap-eventmaker--resend-to-target-salesforce-campaign--resend") == []
