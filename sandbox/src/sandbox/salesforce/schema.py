@@ -75,11 +75,15 @@ class SObject:
     deletable: bool = True
     by_lower: dict[str, Field] = field(init=False, repr=False, compare=False)
     relationships: dict[str, Field] = field(init=False, repr=False, compare=False)
+    defaults: dict[str, Any] = field(init=False, repr=False, compare=False)
+    unique_fields: tuple[Field, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_lower", {f.name.lower(): f for f in self.fields})
         object.__setattr__(self, "relationships", {
             f.relationship_name.lower(): f for f in self.fields if f.relationship_name})
+        object.__setattr__(self, "defaults", {f.name: f.default for f in self.fields})
+        object.__setattr__(self, "unique_fields", tuple(f for f in self.fields if f.unique))
 
     @property
     def key_prefix(self) -> str:
@@ -91,10 +95,6 @@ class SObject:
     def relationship(self, name: str) -> Field | None:
         """The reference field whose relationship name is ``name`` (any case)."""
         return self.relationships.get(name.lower())
-
-    @property
-    def unique_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.unique)
 
 
 @dataclass(frozen=True)

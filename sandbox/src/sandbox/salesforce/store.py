@@ -305,10 +305,9 @@ class SalesforceStore:
 
     def new_record(self, sobject: SObject, fields: dict[str, Any], record_id: str | None = None) -> dict[str, Any]:
         stamp = now_stamp()
-        record = {f.name: f.default for f in sobject.fields}
-        if sobject.field("OwnerId"):
+        record = dict(sobject.defaults, CreatedById=USER_ID, LastModifiedById=USER_ID)
+        if "OwnerId" in record:
             record["OwnerId"] = USER_ID
-        record.update(CreatedById=USER_ID, LastModifiedById=USER_ID)
         record.update({k: v for k, v in fields.items() if v is not None})
         record.update(Id=record_id or self._next_id(sobject), IsDeleted=False,
                       CreatedDate=record.get("CreatedDate") or stamp,
