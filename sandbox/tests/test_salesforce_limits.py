@@ -42,6 +42,7 @@ def test_composite_refuses_more_than_25_subrequests_and_runs_none(sf_box, sf):
     ["query?q=SELECT+Id+FROM+Contact"] * 6,
     ["queryAll?q=SELECT+Id+FROM+Lead"] * 3 + ["query/?q=SELECT+Id+FROM+Contact"] * 3,
     ["query?q=SELECT+Id+FROM+Contact"] * 3 + ["composite/sobjects/Contact?ids=003000000000001AAA&fields=Id"] * 3,
+    ["query/01g000000000001AAA-2000"] * 6,  # nextRecordsUrl pages ("Query More") count too
 ])
 def test_composite_refuses_more_than_5_query_or_collections_subrequests(sf, heavy):
     create = sub("sobjects/Contact", "made", "POST", {"LastName": "Never"})

@@ -81,9 +81,11 @@ def apply_status_rules(store: "SalesforceStore", record: dict[str, Any], current
             raise SalesforceError("DUPLICATE_VALUE",
                                   "duplicate value found: <unknown> duplicates value on record with id: <unknown>")
     if record["IsDefault"] and not (current and current["IsDefault"]):
+        stamp = record["SystemModstamp"]
         for sibling in siblings:
             if sibling["IsDefault"]:
-                store.write_raw("CampaignMemberStatus", {**sibling, "IsDefault": False})
+                store.write_raw("CampaignMemberStatus", {**sibling, "IsDefault": False, "LastModifiedDate": stamp,
+                                                         "SystemModstamp": stamp})
     elif current and current["IsDefault"] and not record["IsDefault"]:
         raise SalesforceError("FIELD_INTEGRITY_EXCEPTION",
                               "A campaign must have a default member status: set another status as default instead",
