@@ -87,6 +87,10 @@ class Sandbox:
     def set_latency(self, ms: float) -> None:
         requests.post(f"{self.eventmaker_url}/__sandbox/latency", json={"ms": ms}, timeout=30).raise_for_status()
 
+    def configure(self, **settings: bool) -> None:
+        """The Eventmaker stand-in's live config (e.g. ignore_refs_writes)."""
+        requests.post(f"{self.eventmaker_url}/__sandbox/config", json=settings, timeout=30).raise_for_status()
+
 
 @pytest.fixture(scope="session")
 def installed_plugins() -> Path:
@@ -158,11 +162,37 @@ class Project:
         return path.read_bytes() if path.exists() else None
 
 
+SYNC_HOMES = ("third_party_applications_refs", "guest_metadata")
+TAP_HOME_SETTING = "sync_state_field"  # the tap's setting naming the same home (docs/contracts.md §1)
+
+
+def tap_reads_home_setting() -> bool:
+    from tap_eventmaker.tap import TapEventmaker
+
+    return TAP_HOME_SETTING in TapEventmaker.config_jsonschema["properties"]
+
+
+@pytest.fixture(params=SYNC_HOMES)
+def sync_home(request, sandbox) -> dict:
+    """The whole suite runs with each home of the sync state (writeback_field, contracts §1). For
+    guest_metadata the Eventmaker stand-in ignores refs writes, as the accounts that need that home do."""
+    if request.param == "third_party_applications_refs":
+        yield {}
+        return
+    if not tap_reads_home_setting():
+        pytest.skip(f"tap-eventmaker has no {TAP_HOME_SETTING} setting yet: it cannot read the guest_metadata home")
+    sandbox.configure(ignore_refs_writes=True)
+    yield {"TARGET_SALESFORCE_CAMPAIGN_WRITEBACK_FIELD": request.param,
+           f"TAP_EVENTMAKER_{TAP_HOME_SETTING.upper()}": request.param}
+    sandbox.configure(ignore_refs_writes=False)
+
+
 @pytest.fixture
-def project(tmp_path, sandbox, installed_plugins) -> Project:
+def project(tmp_path, sandbox, installed_plugins, sync_home) -> Project:
     stand_ins = StandIns(sandbox.eventmaker_url, sandbox.salesforce_url, sandbox.ca_bundle)
     files = WorkDir(tmp_path)
-    return Project(isolated_env(PROJECT, tmp_path, stand_ins), files.state_dir, files.output_dir, files.database)
+    env = {**isolated_env(PROJECT, tmp_path, stand_ins), **sync_home}
+    return Project(env, files.state_dir, files.output_dir, files.database)
 
 
 @pytest.fixture
