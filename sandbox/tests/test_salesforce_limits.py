@@ -87,6 +87,21 @@ def test_composite_batch(sf_box, sf):
     assert too_many.value.content[0]["errorCode"] == "LIMIT_EXCEEDED"
 
 
+def test_collections_refuse_more_than_10_chunks_of_types(sf_box, http, api_url):
+    def records(types):
+        return [{"attributes": {"type": t}, "LastName": "x", **({"Company": "C"} if t == "Lead" else {})} for t in types]
+
+    eleven_runs = ["Contact", "Lead"] * 5 + ["Contact"]
+    reply = http.post(api_url("composite/sobjects"), json={"records": records(eleven_runs)})
+    assert (reply.status_code, reply.json()[0]["errorCode"]) == (400, "INVALID_OPERATION")
+    assert "Cannot have more than 10 chunks" in reply.json()[0]["message"]
+    assert sf_box.store.tables["Contact"].records == {}
+    reply = http.post(api_url("composite/sobjects"), json={"records": records(["Contact"] * 100 + ["Lead"] * 100)})
+    assert reply.status_code == 200 and all(r["success"] for r in reply.json())
+    ten_runs = http.post(api_url("composite/sobjects"), json={"records": records(["Contact", "Lead"] * 5)})
+    assert ten_runs.status_code == 200
+
+
 def test_collections_retrieve_by_get_and_post(sf_box, sf, http, api_url):
     first = sf.Contact.create({"LastName": "One", "Email": "one@x.com"})["id"]
     second = sf.Contact.create({"LastName": "Two"})["id"]

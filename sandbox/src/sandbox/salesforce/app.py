@@ -48,6 +48,8 @@ Assumptions where the real API is unknown or not reproduced (the sandbox README 
    fails with ``DUPLICATE_VALUE`` naming the first (Salesforce may fail both with ``<unknown>``).
 16. State and Country Picklists: states exist for US and CA only; a country name matches the ISO
    label in any case (Salesforce also accepts admin-defined integration values).
+17. A Collections create/update of more than 10 chunks (runs of one type) is a top-level 400
+   ``INVALID_OPERATION`` with the message Apex gives (the REST error code is not documented).
 """
 
 from __future__ import annotations

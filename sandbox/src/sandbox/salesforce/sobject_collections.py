@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .rest import RestApi
 
 COLLECTION_LIMIT = 200
+CHUNK_LIMIT = 10  # runs of consecutive records of one type, per create or update call
 ROLLED_BACK = SalesforceError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "Record rolled back because not all records were valid and the request was using AllOrNone header",
@@ -44,6 +45,11 @@ def _records(body: Any) -> tuple[list[dict[str, Any]], bool]:
         raise SalesforceError("JSON_PARSER_ERROR", "records must be a list of JSON objects")
     if not records or len(records) > COLLECTION_LIMIT:
         raise _size_error(len(records))
+    types = [str((r.get("attributes") or {}).get("type", "")).lower() if isinstance(r.get("attributes"), dict) else ""
+             for r in records]
+    if 1 + sum(a != b for a, b in zip(types, types[1:])) > CHUNK_LIMIT:
+        raise SalesforceError("INVALID_OPERATION", f"Cannot have more than {CHUNK_LIMIT} chunks in a single "
+                              "operation. Please rearrange the data to reduce chunking.")
     return records, flag(body.get("allOrNone", False))
 
 
