@@ -238,7 +238,7 @@ class BatchSync:
         s = self.settings
         to_create: list[Participant] = []
         twins: dict[Participant, Participant] = {}
-        first_by_key: dict[tuple[str, str], Participant] = {}
+        first_by_key: dict[tuple, Participant] = {}
         for p in pending:
             decision = match(
                 p.ids,
@@ -249,6 +249,7 @@ class BatchSync:
                 key_field=s.uniqueness_key,
                 external_id=normalize_key(p.record["_id"]) if s.external_id_field else None,
                 external_id_field=s.external_id_field or "",
+                accept=self.controls.accept(lambda sobject, record=p.record: self._payload(record, sobject)),
             )
             if isinstance(decision, RecordError):
                 p.fail(decision, self._fingerprint(p))
@@ -268,7 +269,8 @@ class BatchSync:
             if errors:
                 p.fail(errors[0], self._fingerprint(p))
                 continue
-            first = first_by_key.setdefault((p.sobject, p.key or p.record["_id"]), p)  # keyless: external ID only
+            group = (p.sobject, p.key or p.record["_id"], *self.controls.group_values(p.sobject, p.payload))
+            first = first_by_key.setdefault(group, p)  # keyless: external ID only
             if first is p:
                 to_create.append(p)
             else:

@@ -173,7 +173,9 @@ def open_run(config: dict, event_titles: dict[str, str | None] | None = None) ->
     filterable = set.intersection(*({f["name"] for f in d["fields"] if f.get("filterable", True)} for d in describes.values()))
     controls = Controls.from_config(config)
     protected = {f for f in (settings.uniqueness_key, settings.external_id_field, settings.key_external_id_field) if f}
-    problems = campaign_problems + controls.problems(describes, protected)
+    problems = campaign_problems + controls.problems(describes, protected, set(settings.field_mapping.values()))
+    if controls.extra_match_fields and settings.key_external_id_field:
+        problems.append("key_external_id_field holds the uniqueness key alone: unset it to match on several match_fields")
     check_configuration(settings, problems, {n: set(r) for n, r in rules.items()}, filterable, describes)
     url, token = eventmaker_defaults(config)
     events = EventCampaigns(

@@ -1,34 +1,7 @@
-"""Configurable matching (`match_fields`, issue 12): the fields one object is matched on, AND-combined."""
+"""Configurable matching (`match_fields`, issue 12): the fields a record must share with a participant,
+per object, AND-combined; checked at start against the org's describe."""
 
 from __future__ import annotations
-
-from simple_salesforce.format import format_soql
-
-from target_salesforce_campaign.matching import normalize_key
-
-SEPARATOR = "\x1f"  # cannot occur in a normalised Salesforce text value sent by us
-
-
-def match_key(values: dict, fields: list[str]) -> str | None:
-    """One comparable key of the record's values of `fields`; None when any of them is empty."""
-    parts = [normalize_key(values.get(name)) for name in fields]
-    if any(part is None for part in parts):
-        return None
-    return SEPARATOR.join(parts)
-
-
-def key_condition(fields: list[str], payloads: list[dict]) -> str | None:
-    """A SOQL condition finding every record whose `fields` may equal one payload's (a superset:
-    each field IN its values, AND-combined; `match_key` then keeps the exact matches). Pass at most
-    200 payloads: each IN list then stays within one chunk."""
-    keyed = [p for p in payloads if match_key(p, fields) is not None]
-    if not keyed:
-        return None
-    parts = []
-    for name in fields:
-        values = sorted({str(p[name]) for p in keyed})
-        parts.append(format_soql("{f:literal} IN {values}", f=name, values=values))
-    return " AND ".join(parts)
 
 
 def match_fields_problems(match_fields: dict[str, list[str]], describes: dict[str, dict], mapped: set[str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from target_salesforce_campaign.errors import RecordError
 from target_salesforce_campaign.ids import KEY_PREFIXES, canonical_id
@@ -152,14 +153,25 @@ def _converted_contact(converted_leads: list[FoundRecord], key_field: str) -> Ma
 
 
 def _by_value(
-    candidates: Candidates, value: str, field_name: str, via: str, *, with_leads: bool
+    candidates: Candidates,
+    value: str,
+    field_name: str,
+    via: str,
+    *,
+    with_leads: bool,
+    accept: Callable[[FoundRecord], bool] | None = None,
 ) -> Matched | RecordError | None:
-    """Contacts, then unconverted Leads (`with_leads`), then the Contact converted Leads became."""
-    for found in (candidates.contacts.get(value, []), candidates.leads.get(value, []) if with_leads else []):
+    """Contacts, then unconverted Leads (`with_leads`), then the Contact converted Leads became; of the
+    records sharing `value`, only those `accept` keeps (the other match_fields agree)."""
+
+    def kept(found: list[FoundRecord]) -> list[FoundRecord]:
+        return [r for r in found if accept is None or accept(r)]
+
+    for found in (kept(candidates.contacts.get(value, [])), kept(candidates.leads.get(value, [])) if with_leads else []):
         single = _single(found, field_name, via)
         if single:
             return single
-    return _converted_contact(candidates.converted_leads.get(value, []), field_name) if with_leads else None
+    return _converted_contact(kept(candidates.converted_leads.get(value, [])), field_name) if with_leads else None
 
 
 def match(
@@ -172,6 +184,7 @@ def match(
     key_field: str,
     external_id: str | None = None,
     external_id_field: str = "",
+    accept: Callable[[FoundRecord], bool] | None = None,
 ) -> Matched | ToCreate | RecordError:
     """Decide what to do with one participant.
 
@@ -197,5 +210,5 @@ def match(
         return RecordError(
             "MISSING_UNIQUENESS_KEY", f"No {key_field} value and no stored Salesforce ID: cannot match safely", (key_field,)
         )
-    found = _by_value(lookup.by_key, key, key_field, "key", with_leads=mode == CONTACTS_THEN_LEADS)
+    found = _by_value(lookup.by_key, key, key_field, "key", with_leads=mode == CONTACTS_THEN_LEADS, accept=accept)
     return found or ToCreate(create_as)

@@ -87,6 +87,13 @@ class TargetSalesforceCampaign(Target):
             "fail the run before the batch writes anything. Never sent to another campaign.",
         ),
         th.Property(
+            "match_fields",
+            th.ObjectType(additional_properties=th.ArrayType(th.StringType)),
+            description="Per object (Contact, Lead), the fields a record must share with the participant to match, "
+            "AND-combined, uniqueness_key included (e.g. {Contact: [Email, LastName]}); after stored IDs and "
+            "external_id_field; several matches are still an AMBIGUOUS_MATCH. Checked at start.",
+        ),
+        th.Property(
             "field_write_policy",
             th.CustomType({"type": ["object", "null"], "additionalProperties": {"type": "string",
                                                                                "enum": ["always", "if_empty", "on_create"]}}),

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from target_salesforce_campaign import addresses, write_policy
 from target_salesforce_campaign.countries import country_code, normalize
-from target_salesforce_campaign.match_fields import key_condition, match_fields_problems, match_key
+from target_salesforce_campaign.match_fields import match_fields_problems
 from target_salesforce_campaign.truncation import TRUNCATED, truncate, warning
 from target_salesforce_campaign.validation import field_rules
 
@@ -122,26 +122,6 @@ def test_international_phone():
 
 
 # --- match_fields -------------------------------------------------------------------------------
-
-@FAST
-@given(a=st.dictionaries(st.sampled_from(["Email", "LastName"]), values),
-       b=st.dictionaries(st.sampled_from(["Email", "LastName"]), values))
-def test_match_key_is_and_of_every_field(a, b):
-    fields = ["Email", "LastName"]
-    ka, kb = match_key(a, fields), match_key(b, fields)
-    if ka is not None and kb is not None:
-        same = all(str(a[f]).strip().casefold() == str(b[f]).strip().casefold() for f in fields)
-        assert (ka == kb) == same
-    for key, record in ((ka, a), (kb, b)):
-        assert (key is None) == any(not str(record.get(f) or "").strip() for f in fields)
-
-
-def test_key_condition_escapes_and_ands():
-    condition = key_condition(["Email", "LastName"], [{"Email": "o'hara@x.io", "LastName": "O'Hara"},
-                                                      {"Email": "b@x.io"}])
-    assert condition == "Email IN ('o\\'hara@x.io') AND LastName IN ('O\\'Hara')"
-    assert key_condition(["Email"], [{"Email": ""}]) is None
-
 
 def test_match_fields_problems():
     describes = {"Contact": describe({"name": "Email"}, {"name": "Notes__c", "filterable": False}),

@@ -110,3 +110,40 @@ def test_bad_controls_fail_at_start(pipeline, settings, fragment):
     result = pipeline.run(**settings)
     assert isinstance(result.error, ConfigError) and fragment in str(result.error)
     assert pipeline.salesforce_writes() == []
+
+
+def test_match_fields_are_and_combined_and_ambiguity_is_still_reported(pipeline):
+    smith = contact(pipeline, Email="dup@x.example", LastName="Smith")
+    jones = contact(pipeline, Email="dup@x.example", LastName="Jones")
+    contact(pipeline, Email="twice@x.example", LastName="Twin")
+    contact(pipeline, Email="twice@x.example", LastName="Twin")
+    [g_jones, g_brown, g_twin] = pipeline.add_guests(
+        {"email": "dup@x.example", "last_name": "JONES ", "status": "registered"},
+        {"email": "dup@x.example", "last_name": "Brown", "status": "registered"},
+        {"email": "twice@x.example", "last_name": "Twin", "status": "registered"})
+    assert pipeline.run(match_fields={"Contact": ["Email", "LastName"]}).error is None
+    assert pipeline.entry(g_jones["_id"])["contact_id"] == jones != smith
+    brown = pipeline.entry(g_brown["_id"])
+    assert brown["contact_id"] is None and brown["lead_id"], "no Contact shares Email and LastName: a new Lead"
+    assert pipeline.entry(g_twin["_id"])["last_error"]["code"] == "AMBIGUOUS_MATCH"
+
+
+def test_without_match_fields_the_shared_email_is_ambiguous(pipeline):
+    contact(pipeline, Email="dup@x.example", LastName="Smith")
+    contact(pipeline, Email="dup@x.example", LastName="Jones")
+    [guest] = pipeline.add_guests({"email": "dup@x.example", "last_name": "Jones", "status": "registered"})
+    assert pipeline.run().error is None
+    assert pipeline.entry(guest["_id"])["last_error"]["code"] == "AMBIGUOUS_MATCH"
+
+
+@pytest.mark.parametrize("settings, fragment", [
+    ({"match_fields": {"Contact": ["LastName"]}}, "must include uniqueness_key 'Email'"),
+    ({"match_fields": {"Contact": ["Email", "Nope__c"]}}, "'Nope__c' is not a field of Contact"),
+    ({"match_fields": {"Account": ["Name"]}}, "use Contact and/or Lead"),
+    ({"match_fields": {"Contact": ["Email", "LastName"]}, "key_external_id_field": "Eventmaker_Key__c"},
+     "key_external_id_field holds the uniqueness key alone"),
+])
+def test_bad_match_fields_fail_at_start(pipeline, settings, fragment):
+    pipeline.add_guests({"email": "a@x.example", "last_name": "A", "status": "registered"})
+    result = pipeline.run(**settings)
+    assert isinstance(result.error, ConfigError) and fragment in str(result.error)
