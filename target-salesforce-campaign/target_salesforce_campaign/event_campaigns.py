@@ -46,6 +46,8 @@ def event_field_problems(settings: CampaignSettings, describe: dict | None) -> l
     problems = []
     if found.get("type") not in TEXT_TYPES or not found.get("filterable", True):
         problems.append(f"campaign_event_field {name!r} is a {found.get('type')} field; it must be a filterable text field")
+    if settings.create_missing and not (describe or {}).get("createable", True):
+        problems.append("create_missing_campaigns: this user may not create Campaigns (Marketing User / object permission)")
     if settings.create_missing and not (found.get("externalId") and found.get("createable")):
         problems.append(
             f"create_missing_campaigns needs campaign_event_field {name!r} to be a createable External ID field "

@@ -132,3 +132,32 @@ def test_match_fields_problems():
     assert "'Nope' is not a field of Contact" in problems and "'Notes__c' cannot be filtered" in problems
     assert match_fields_problems({"Contact": ["Email"]}, describes, {"FirstName"}) == [
         "match_fields['Contact']: 'Email' is not filled by field_mapping"]
+
+
+# --- the controls as the batch applies them --------------------------------------------------------
+
+def test_unread_record_keeps_its_if_empty_fields():
+    from target_salesforce_campaign.controls import Controls
+
+    controls = Controls(write_policy={"Title": "if_empty", "Phone": "on_create"})
+    payload = {"Title": "Intern", "Phone": "1", "LastName": "X"}
+    assert controls.for_update(payload, None) == {"LastName": "X"}, "an unread record's value is never guessed blank"
+    assert controls.for_update(payload, {"Title": None}) == {"Title": "Intern", "LastName": "X"}
+    assert Controls().for_update(payload, None) == payload
+    assert controls.read_fields() == ("Title",)
+
+
+def test_match_fields_accept_only_records_agreeing_on_every_field():
+    from target_salesforce_campaign.controls import Controls
+    from target_salesforce_campaign.matching import FoundRecord
+
+    controls = Controls(match_fields={"Contact": ("Email", "LastName")}, uniqueness_key="Email")
+    assert controls.extra_match_fields == {"Contact": ("LastName",)} and controls.read_fields() == ("LastName",)
+    accept = controls.accept(lambda sobject: {"Email": "a@x.io", "LastName": " Jones"})
+    assert accept(FoundRecord("Contact", "003A", "a@x.io", values={"LastName": "JONES"}))
+    assert not accept(FoundRecord("Contact", "003B", "a@x.io", values={"LastName": "Smith"}))
+    assert accept(FoundRecord("Lead", "00QA", "a@x.io")), "Leads: no match_fields of their own, the key alone"
+    blank = controls.accept(lambda sobject: {"Email": "a@x.io"})
+    assert not blank(FoundRecord("Contact", "003C", "a@x.io", values={"LastName": None})), "an empty value matches nothing"
+    assert Controls().accept(lambda sobject: {}) is None
+    assert controls.group_values("Contact", {"LastName": "Jones "}) == ("jones",)
