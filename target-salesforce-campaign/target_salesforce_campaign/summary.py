@@ -98,7 +98,8 @@ def progress_record(summary: RunSummary | None, intake: Intake, calls: int, usag
     elapsed = intake.elapsed()
     processed = summary.processed()
     rate = processed / elapsed if elapsed > 0 else 0.0
-    left = max((intake.expected_total or 0) - processed, 0)
+    # The tap sends an event after its participants: a total below what was read is not a bound yet.
+    total = intake.expected_total if (intake.expected_total or 0) >= intake.received else None
     return {
         "schema_version": SCHEMA_VERSION,
         "received": intake.received,
@@ -109,15 +110,15 @@ def progress_record(summary: RunSummary | None, intake: Intake, calls: int, usag
         "api_usage": usage_record(usage),
         "elapsed_seconds": round(elapsed, 1),
         "rate_per_second": round(rate, 1),
-        "expected_total": intake.expected_total,
-        "eta_seconds": round(left / rate) if intake.expected_total is not None and rate > 0 else None,
+        "expected_total": total,
+        "eta_seconds": round(max(total - processed, 0) / rate) if total is not None and rate > 0 else None,
     }
 
 
 def describe_progress(value: dict) -> str:
     """The progress record as a sentence for log readers."""
     total = f" of at most {value['expected_total']}" if value.get("expected_total") is not None else ""
-    eta = f", ETA {format_duration(value['eta_seconds'])}" if value.get("eta_seconds") is not None else ""
+    eta = f", ETA {format_duration(value['eta_seconds'])}" if value.get("eta_seconds") is not None else ", ETA unknown"
     usage = value.get("api_usage")
     budget = f"API budget {usage['percent']:.1f}% used ({usage['left']}/{usage['limit']} left)" if usage else "API budget unknown"
     return (

@@ -44,6 +44,10 @@ def test_progress_record_has_counts_rate_and_an_eta_from_the_events_sizes():
     assert line.startswith("Progress: 450 participants read of at most 1000, 400 processed (397 sent, 3 failed)")
     assert "40 Salesforce calls" in line and "ETA 15s" in line
     assert progress_record(None, Intake(), 0, None)["eta_seconds"] is None  # nothing known yet: no guess
+    behind = Intake(received=700)  # an event's size, sent after its 300 participants, while another event streams
+    behind.add_event({"guest_count": 300})
+    assert progress_record(None, behind, 0, None)["expected_total"] is None
+    assert describe_progress(progress_record(None, behind, 0, None)).endswith("0.0/s, ETA unknown")
 
 
 def test_the_reporter_reports_periodically_and_never_after_stop():
