@@ -16,17 +16,33 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.eventmaker.errors import NotFound
+from target_salesforce_campaign.writeback_home import HOMES, METADATA, REFS, read_entry
 
 PARTICIPANTS = 12
 OTHER_APP = "ticketing"
+
+
+def other_apps_data(guest, home):
+    """What applications other than ours keep in `home`: refs keys, or custom fields by name."""
+    if home == METADATA:
+        return {f["name"]: f["value"] for f in guest.get(METADATA) or [] if not f["name"].startswith("salesforce_")}
+    return {key: value for key, value in (guest.get(REFS) or {}).items() if key != "salesforce"}
+
+
+def with_other_app(guest, home, value):
+    """The `home` field with another application's data set to `value` (what that application PUTs)."""
+    if home == METADATA:
+        fields = [f for f in guest.get(METADATA) or [] if f["name"] != OTHER_APP]
+        return fields + [{"name": OTHER_APP, "value": str(value)}]
+    return {**(guest.get(REFS) or {}), OTHER_APP: {"seen": value}}
 
 
 class WritebackHooks:
     """Counts the write-back's requests reaching the store (reads and updates of one guest) and runs the
     actions scheduled at each request number: ("delete" | "other_app", participant index)."""
 
-    def __init__(self, store, guests, schedule):
-        self.store, self.guests, self.schedule = store, guests, schedule
+    def __init__(self, store, guests, schedule, home=REFS):
+        self.store, self.guests, self.schedule, self.home = store, guests, schedule, home
         self._guest, self._update = store.guest, store.update_guest
         self.requests, self.in_put, self.acting = 0, False, False
         self.read_not_put: set[str] = set()  # our GET done, our PUT not yet: the window
@@ -85,13 +101,13 @@ class WritebackHooks:
             return
         self.acting = True
         try:
-            refs = self._guest("e" * 24, guest_id).get("third_party_applications_refs") or {}
-            self._update("e" * 24, guest_id, {"third_party_applications_refs": {**refs, OTHER_APP: {"seen": value}}})
+            guest = self._guest("e" * 24, guest_id)
+            self._update("e" * 24, guest_id, {self.home: with_other_app(guest, self.home, value)})
         except NotFound:
             return
         finally:
             self.acting = False
-        self.other_refs[guest_id] = {"seen": value}
+        self.other_refs[guest_id] = other_apps_data(self._guest("e" * 24, guest_id), self.home)
 
 
 def schedules(max_actions):
@@ -100,22 +116,24 @@ def schedules(max_actions):
     return st.dictionaries(request_number, st.lists(action, min_size=1, max_size=2), max_size=max_actions)
 
 
-def run_with_schedule(pipeline, schedule, **settings):
+def run_with_schedule(pipeline, schedule, home=REFS):
     pipeline.em.store.clear()
     pipeline.sf.store.reset()
+    crm = {REFS: lambda i: {REFS: {"crm": {"id": i}}}, METADATA: lambda i: {METADATA: [{"name": "crm", "value": str(i)}]}}
     guests = pipeline.add_guests(*[
-        {"email": f"race{i}@x.example", "last_name": f"Race{i}", "status": "registered",
-         **({"third_party_applications_refs": {"crm": {"id": i}}} if i % 3 == 0 else {})}
+        {"email": f"race{i}@x.example", "last_name": f"Race{i}", "status": "registered", **(crm[home](i) if i % 3 == 0 else {})}
         for i in range(PARTICIPANTS)])
-    hooks = WritebackHooks(pipeline.em.store, [g["_id"] for g in guests], schedule)
+    hooks = WritebackHooks(pipeline.em.store, [g["_id"] for g in guests], schedule, home)
     try:
-        result = pipeline.run(batch_size=5, writeback_concurrency=4, **settings)
+        result = pipeline.run(batch_size=5, writeback_concurrency=4, writeback_field=home)
     finally:
         hooks.remove()
     return guests, hooks, result
 
 
 def check_run(pipeline, guests, hooks, result):
+    """The run succeeded, every participant found gone is skipped, every other one carries our entry and
+    every other application's data as that application last wrote it."""
     assert result.error is None, result.error
     outcomes = result.summary.outcomes
     assert outcomes["skipped"] == len(hooks.found_gone), (dict(outcomes), hooks.found_gone)
@@ -123,28 +141,29 @@ def check_run(pipeline, guests, hooks, result):
     for index, guest in enumerate(guests):
         if guest["_id"] in hooks.deleted:
             continue
-        refs = pipeline.guest(guest["_id"])["third_party_applications_refs"]
-        assert refs["salesforce"]["last_synced_at"], (guest["_id"], refs)
+        stored = pipeline.guest(guest["_id"])
+        assert read_entry(stored, hooks.home)["last_synced_at"], (guest["_id"], stored)
+        others = other_apps_data(stored, hooks.home)
         if index % 3 == 0:
-            assert refs["crm"] == {"id": index}, refs
+            assert others["crm"] in ({"id": index}, str(index)), others
         if guest["_id"] in hooks.other_refs:
-            assert refs[OTHER_APP] == hooks.other_refs[guest["_id"]], ("another app's refs lost", guest["_id"], refs)
+            assert others == hooks.other_refs[guest["_id"]], ("another app's data lost", guest["_id"], stored)
 
 
 RACES = settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @RACES
-@given(schedule=schedules(max_actions=6))
-def test_writeback_keeps_other_apps_refs_and_skips_deleted_participants(pipeline, schedule):
-    check_run(pipeline, *run_with_schedule(pipeline, schedule))
+@given(schedule=schedules(max_actions=6), home=st.sampled_from(HOMES))
+def test_writeback_keeps_other_apps_data_and_skips_deleted_participants(pipeline, schedule, home):
+    check_run(pipeline, *run_with_schedule(pipeline, schedule, home))
 
 
 @pytest.mark.slow
 @settings(RACES, max_examples=40, derandomize=False)
-@given(schedule=schedules(max_actions=12))
-def test_writeback_races_many_interleavings(pipeline, schedule):
-    check_run(pipeline, *run_with_schedule(pipeline, schedule))
+@given(schedule=schedules(max_actions=12), home=st.sampled_from(HOMES))
+def test_writeback_races_many_interleavings(pipeline, schedule, home):
+    check_run(pipeline, *run_with_schedule(pipeline, schedule, home))
 
 
 def test_a_participant_deleted_before_its_writeback_is_skipped_and_the_rest_written(pipeline):
@@ -154,7 +173,8 @@ def test_a_participant_deleted_before_its_writeback_is_skipped_and_the_rest_writ
     assert result.summary.writebacks == PARTICIPANTS - 2
 
 
-def test_another_apps_refs_written_after_the_tap_read_are_kept(pipeline):
-    guests, hooks, result = run_with_schedule(pipeline, {1: [("other_app", 7), ("other_app", 0)]})
+@pytest.mark.parametrize("home", HOMES)
+def test_another_apps_data_written_after_the_tap_read_is_kept(pipeline, home):
+    guests, hooks, result = run_with_schedule(pipeline, {1: [("other_app", 7), ("other_app", 0)]}, home)
     check_run(pipeline, guests, hooks, result)
     assert set(hooks.other_refs) == {guests[7]["_id"], guests[0]["_id"]}
