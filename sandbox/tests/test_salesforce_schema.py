@@ -87,11 +87,24 @@ def test_upsert_by_unique_key_matches_case_insensitively(sf):
     results = sf.restful("composite/sobjects/Lead/Eventmaker_Key__c", method="PATCH", json={"allOrNone": False, "records": [
         {"attributes": {"type": "Lead"}, "Eventmaker_Key__c": "Ada@x.com", "LastName": "L", "Company": "C"},
         {"attributes": {"type": "Lead"}, "Eventmaker_Key__c": "new@x.com", "LastName": "N", "Company": "C"},
+        {"attributes": {"type": "Lead"}, "Eventmaker_Key__c": "two@x.com", "LastName": "T", "Company": "C"},
         {"attributes": {"type": "Lead"}, "Eventmaker_Key__c": "NEW@x.com", "LastName": "N", "Company": "C"},
     ]})
-    assert [(r["id"], r["created"]) for r in results] == [(first.json()["id"], False), (results[1]["id"], True),
-                                                          (results[1]["id"], False)]
+    assert (results[0]["id"], results[0]["created"]) == (first.json()["id"], False)
+    assert results[2]["success"] and results[2]["created"]
+    assert [results[i]["errors"] for i in (1, 3)] == [
+        [{"statusCode": "DUPLICATE_VALUE", "message": f"Duplicate external id specified: {key}",
+          "fields": ["Eventmaker_Key__c"]}] for key in ("new@x.com", "NEW@x.com")]  # every record sharing a key
     assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] == 2
+
+
+def test_collections_upsert_matching_several_records_fails_that_record(sf_box, sf):
+    sf_box.store.load({"records": {"Contact": [{"LastName": "A", "Eventmaker_Id__c": "G1"},
+                                               {"LastName": "B", "Eventmaker_Id__c": "G1"}]}})
+    results = sf.restful("composite/sobjects/Contact/Eventmaker_Id__c", method="PATCH", json={"records": [
+        {"attributes": {"type": "Contact"}, "Eventmaker_Id__c": "G1", "LastName": "x"},
+        {"attributes": {"type": "Contact"}, "Eventmaker_Id__c": "G2", "LastName": "y"}]})
+    assert results[0]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID" and results[1]["created"]
 
 
 def test_concurrent_upserts_of_one_key_create_one_record(sf_box):

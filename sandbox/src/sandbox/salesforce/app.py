@@ -44,8 +44,9 @@ Assumptions where the real API is unknown or not reproduced (the sandbox README 
    Salesforce's front end sends is not documented); it is not counted as an API call.
 14. In an Id filter ``''`` stands for null; an 18-character Id is accepted when its case is the one
    its suffix encodes or was changed as a whole (all upper or all lower case).
-15. Two records of one Collections call with the same unique value: the first is saved, the second
-   fails with ``DUPLICATE_VALUE`` naming the first (Salesforce may fail both with ``<unknown>``).
+15. Two records of one Collections create/update with the same unique value: the first is saved,
+   the second fails with ``DUPLICATE_VALUE`` naming the first (Salesforce may fail both with
+   ``<unknown>``). In an upsert every record sharing the external-ID value fails (contracts §4.1).
 16. State and Country Picklists: states exist for US and CA only; a country name matches the ISO
    label in any case (Salesforce also accepts admin-defined integration values).
 17. A Collections create/update of more than 10 chunks (runs of one type) is a top-level 400

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable
 
 from .calls import Call, Reply
 from .errors import SalesforceError, malformed_id
 from .ids import normalize_id
 from .records import render
+from .soql_eval import comparable
 
 if TYPE_CHECKING:
     from .rest import RestApi
@@ -113,18 +115,35 @@ class Collections:
         return Reply(200, self.save_all(ids, flag(call.query.get("allOrNone")), delete, keep_id=True))
 
     def upsert(self, call: Call) -> Reply:
+        """Upsert on an external ID: records sharing a value (compared as the field compares) all fail
+        with ``DUPLICATE_VALUE`` "Duplicate external id specified"; one matching several records
+        fails with ``DUPLICATE_EXTERNAL_ID``."""
         records, all_or_none = _records(call.body)
         sobject = self.store.sobject(call.params["sobject"])
         field_name = call.params["field"]
+        field = sobject.field(field_name)
+
+        def value_of(record: dict[str, Any]) -> Any:
+            return next((v for k, v in record.items() if k.lower() == field_name.lower()), None)
+
+        keys = Counter(comparable(field.type, str(value_of(r))) for r in records if field and value_of(r) not in (None, ""))
 
         def upsert(record: dict[str, Any]) -> dict[str, Any]:
             if self.record_type(record).lower() != sobject.name.lower():
                 raise SalesforceError("INVALID_TYPE", f"Records must all be of type {sobject.name}")
-            value = next((v for k, v in record.items() if k.lower() == field_name.lower()), None)
+            value = value_of(record)
             if value in (None, ""):
                 raise SalesforceError("MISSING_ARGUMENT", f"{field_name} not specified", [field_name])
+            if field and keys[comparable(field.type, str(value))] > 1:
+                raise SalesforceError("DUPLICATE_VALUE", f"Duplicate external id specified: {value}", [field.name])
             body = {k: v for k, v in record.items() if k != "attributes"}
-            record_id, created = self.store.upsert(sobject.name, field_name, str(value), body)
+            try:
+                record_id, created = self.store.upsert(sobject.name, field_name, str(value), body)
+            except SalesforceError as error:
+                if error.status != 300:
+                    raise
+                raise SalesforceError("DUPLICATE_EXTERNAL_ID", "More than one record found for external id field: "
+                                      f"{error.extra['ids']}", [field.name]) from error
             return {"id": record_id, "success": True, "errors": [], "created": created}
 
         return Reply(200, self.save_all(records, all_or_none, upsert, keep_id=False))
