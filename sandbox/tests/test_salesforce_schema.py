@@ -226,6 +226,8 @@ def test_addresses_keep_codes_and_names_in_step_and_refuse_unknown_values(sf):
 
 
 def test_without_the_picklists_setting_addresses_are_free_text(sf_box, sf):
+    refused = sf_box.session().post(f"{sf_box.url}/__sandbox/config", json={"state_country_picklists": "no"})
+    assert refused.status_code == 400 and sf_box.store.state_country_picklists is True
     sf_box.session().post(f"{sf_box.url}/__sandbox/config", json={"state_country_picklists": False})
     assert "MailingCountryCode" not in by_name(sf.Contact.describe()["fields"])
     contact = sf.Contact.create({"LastName": "Free", "MailingCountry": "Atlantis"})["id"]

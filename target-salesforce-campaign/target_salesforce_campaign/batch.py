@@ -288,6 +288,7 @@ class BatchSync:
     def _write_records(self, updates: list[Participant], creates: list[Participant]) -> None:
         """Updates and creates in one call (a Composite call of up to 5 Collections writes)."""
         writes, owners = self._creates(creates)
+        updates = sorted(updates, key=lambda p: p.sobject)  # one chunk per object (Collections allow 10 chunks)
         if updates:
             body = [
                 {"attributes": {"type": p.sobject}, "Id": p.person_id, **self.controls.for_update(p.payload, p.current)}

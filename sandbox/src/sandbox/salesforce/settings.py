@@ -27,10 +27,13 @@ class SalesforceSettings:
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply the known keys of ``changes``; ValueError on an unknown key."""
-        known = {f.name for f in fields(self)}
-        unknown = set(changes) - known
+        known = {f.name: f.type for f in fields(self)}
+        unknown = set(changes) - set(known)
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
+        not_boolean = [name for name, value in changes.items() if known[name] == "bool" and not isinstance(value, bool)]
+        if not_boolean:
+            raise ValueError(f"settings must be true or false: {sorted(not_boolean)}")
         for name, value in changes.items():
             setattr(self, name, value)
 
