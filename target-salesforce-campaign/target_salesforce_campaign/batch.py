@@ -29,7 +29,7 @@ from target_salesforce_campaign.matching import (
     normalize_key,
     stored_ids,
 )
-from target_salesforce_campaign.salesforce_client import SalesforceClient, Write
+from target_salesforce_campaign.salesforce_client import SalesforceClient
 from target_salesforce_campaign.writeback_home import REFS, read_entry
 
 @dataclass(frozen=True)
@@ -286,29 +286,28 @@ class BatchSync:
         p.fail(error, self._final_fingerprint(p, error))
 
     def _write_records(self, updates: list[Participant], creates: list[Participant]) -> None:
-        """Updates and creates in one call (a Composite call of up to 5 Collections writes)."""
-        writes, owners = self._creates(creates)
         updates = sorted(updates, key=lambda p: p.sobject)  # one chunk per object (Collections allow 10 chunks)
         if updates:
             body = [
                 {"attributes": {"type": p.sobject}, "Id": p.person_id, **self.controls.for_update(p.payload, p.current)}
                 for p in updates
             ]
-            writes, owners = [Write("PATCH", body), *writes], [updates, *owners]
-        for group, results in zip(owners, self.client.write_all(writes) if writes else []):
-            for p, result in zip(group, results):
+            for p, result in zip(updates, self.client.save("PATCH", body)):
                 if not result.get("success"):
                     self._fail_from_result(p, result)
-                elif p not in updates:
-                    p.person_id, p.created = result["id"], result.get("created", True)
+        for p, result in zip(creates, self._create(creates)):
+            if result.get("success"):
+                p.person_id, p.created = canonical_id(result["id"]), result.get("created", True)
+            else:
+                self._fail_from_result(p, result)
 
     def _upsert_field(self, p: Participant) -> str | None:
         """The External ID a new record is upserted on: the normalised key, else the participant's _id."""
         s = self.settings
         return s.key_external_id_field if s.key_external_id_field and p.key else s.external_id_field
 
-    def _creates(self, creates: list[Participant]) -> tuple[list[Write], list[list[Participant]]]:
-        """The writes of the new records, per object: upserts on an External ID, else plain creates.
+    def _create(self, creates: list[Participant]) -> list[dict]:
+        """Save results of the new records, in order: upserts on an External ID, else plain creates.
 
         An upsert on the key is what keeps concurrent runs from creating one person twice: the
         second run's upsert finds the first run's record by the key and updates it.
@@ -316,12 +315,14 @@ class BatchSync:
         groups: dict[tuple[str, str | None], list[Participant]] = {}
         for p in creates:
             groups.setdefault((p.sobject, self._upsert_field(p)), []).append(p)
-        writes = []
+        results: dict[Participant, dict] = {}
         for (sobject, upsert_field), group in groups.items():
             body = [{"attributes": {"type": sobject}, **p.payload} for p in group]
-            # retry=False: after a failed create call its outcome is unknown; the batch re-matches instead
-            writes.append(Write("PATCH", body, sobject, upsert_field) if upsert_field else Write("POST", body, retry=False))
-        return writes, list(groups.values())
+            if upsert_field:
+                results.update(zip(group, self.client.upsert(sobject, upsert_field, body)))
+            else:  # retry=False: after a failed create call its outcome is unknown; the batch re-matches instead
+                results.update(zip(group, self.client.save("POST", body, retry=False)))
+        return [results[p] for p in creates]
 
     # --- CampaignMembers ------------------------------------------------------------------------
 
@@ -357,21 +358,18 @@ class BatchSync:
                 change = membership.status_update(member, last.status)
                 if change:
                     updates.append((group, change))
-        writes = [Write("POST", [membership.new_member(g[-1].campaign_id, g[-1].sobject, g[-1].person_id, g[-1].status)
-                                 for g in creates])] if creates else []
-        writes += [Write("PATCH", [change for _, change in updates])] if updates else []
-        results = iter(self.client.write_all(writes) if writes else [])  # creates and updates in one call
-        if creates:
-            self._created_members(creates, next(results))
-        if updates:
-            self._updated_members(updates, next(results))
+        self._create_members(creates)
+        self._save_member_updates(updates)
 
-    def _created_members(self, groups: list[list[Participant]], results: list[dict]) -> None:
+    def _create_members(self, groups: list[list[Participant]]) -> None:
+        if not groups:
+            return
+        body = [membership.new_member(g[-1].campaign_id, g[-1].sobject, g[-1].person_id, g[-1].status) for g in groups]
         duplicates = []
-        for group, result in zip(groups, results):
+        for group, result in zip(groups, self.client.save("POST", body)):
             if result.get("success"):
                 for p in group:
-                    p.member_id = result["id"]  # canonical: the client checked it
+                    p.member_id = canonical_id(result["id"])
                 continue
             error = error_from_save_result(result)
             if error.code == "DUPLICATE_VALUE":
@@ -400,11 +398,9 @@ class BatchSync:
         self._save_member_updates(updates)
 
     def _save_member_updates(self, updates: list[tuple[list[Participant], dict]]) -> None:
-        if updates:
-            self._updated_members(updates, self.client.save("PATCH", [change for _, change in updates]))
-
-    def _updated_members(self, updates: list[tuple[list[Participant], dict]], results: list[dict]) -> None:
-        for (group, _), result in zip(updates, results):
+        if not updates:
+            return
+        for (group, _), result in zip(updates, self.client.save("PATCH", [change for _, change in updates])):
             if not result.get("success"):
                 error = error_from_save_result(result)
                 for p in group:

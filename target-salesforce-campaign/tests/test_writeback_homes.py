@@ -91,3 +91,14 @@ def test_guest_metadata_home_keeps_other_custom_fields_and_converges(pipeline):
     again = run_tap_with_metadata(pipeline, settings)
     assert again.error is None and pipeline.writebacks() == [] and pipeline.salesforce_writes() == []
     assert again.summary.outcomes["unchanged"] == len(guests)
+
+
+def test_writeback_costs_a_get_and_a_put_per_changed_participant_and_one_read_back_per_run(pipeline):
+    guests = guests_for(pipeline, 9)
+    assert pipeline.run(batch_size=4, writeback_concurrency=3).error is None
+    calls = [(r["method"], r["path"]) for r in pipeline.em.requests() if "/guests/" in r["path"]]
+    paths = {f"/api/v1/events/{g['event_id']}/guests/{g['_id']}.json" for g in guests}
+    assert sorted(p for m, p in calls if m == "PUT") == sorted(paths)
+    gets = [p for m, p in calls if m == "GET"]
+    assert len(gets) == len(paths) + 1 and set(gets) == paths  # the fresh reads, and the first one read back
+    assert len(calls) == 2 * len(guests) + 1
