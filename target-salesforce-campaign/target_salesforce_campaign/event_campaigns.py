@@ -9,6 +9,7 @@ query of the new campaigns' statuses and one CampaignMemberStatus create; withou
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 import requests
 from simple_salesforce.format import format_soql
@@ -85,8 +86,14 @@ def fetch_event_title(api_url: str | None, token: str | None, event_id: str, tim
 class EventCampaigns:
     """The run's campaigns, completed for the events of each batch before it is prepared."""
 
-    def __init__(self, client: SalesforceClient, campaigns: Campaigns, labels: set[str], titles: dict[str, str],
-                 fetch_title=None) -> None:
+    def __init__(
+        self,
+        client: SalesforceClient,
+        campaigns: Campaigns,
+        labels: set[str],
+        titles: dict[str, str | None],
+        fetch_title: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.client = client
         self.campaigns = campaigns
         self.labels = labels  # the status_mapping labels every campaign must have

@@ -66,6 +66,8 @@ def test_unknown_campaign_and_duplicate_event_field_are_reported():
         ({}, "no event has a campaign"),
         ({"campaign_mapping": {E1: C1}, "create_missing_campaigns": True}, "needs campaign_event_field"),
         ({"campaign_id": C1, "missing_campaign": "guess"}, "missing_campaign must be"),
+        ({"campaign_mapping": {E1: "003000000000001AAA"}}, "not Campaign Ids"),
+        ({"campaign_id": "701X"}, "not Campaign Ids"),
     ],
 )
 def test_contradictory_settings(config, fragment):
