@@ -98,7 +98,7 @@ def describe_summary(summary: dict) -> str:
     failures = ", ".join(f"{code} {count}" for code, count in (summary.get("failed_by_code") or {}).items())
     text = f"read {summary.get('received', 0)}: {counts}" + (f" (failed by code: {failures})" if failures else "")
     if summary.get("writebacks") or summary.get("writeback_failures"):
-        text += f"; written back {summary.get('writebacks', 0)} (failed {summary.get('writeback_failures', 0)})"
+        text += f"; written back to Eventmaker {summary.get('writebacks', 0)} ({summary.get('writeback_failures', 0)} not)"
     text += f"; Salesforce API calls {summary.get('salesforce_calls', 0)}"
     if usage := summary.get("api_usage"):
         text += f" ({usage['left']}/{usage['limit']} left, {usage['percent']:.1f}% used)"
