@@ -174,3 +174,15 @@ def test_dry_run_creates_no_campaign(pipeline):
     assert result.error is None and result.summary.outcomes["created"] == 1
     assert pipeline.records("Campaign") == before and pipeline.salesforce_writes() == [] and pipeline.writebacks() == []
     assert pipeline.entry(ids[EVENTS[2]][0])["last_synced_at"] is None
+
+
+def test_a_campaign_created_before_its_events_record_arrives_is_named_from_eventmaker(pipeline):
+    """The tap writes an event's record after its guests: a full batch before it reads the title."""
+    load_events(pipeline, {EVENTS[2]: [{"email": f"early{i}@x.example", "last_name": "Early", "status": "registered"}
+                                       for i in range(2)]}, titles={EVENTS[2]: "Read from Eventmaker"})
+    result = pipeline.run(**by_event(pipeline, campaign_event_field=FIELD, create_missing_campaigns=True, batch_size=1))
+    assert result.error is None and result.summary.outcomes["created"] == 2
+    [created] = [c for c in pipeline.records("Campaign") if c.get(FIELD) == EVENTS[2]]
+    assert created["Name"] == "Read from Eventmaker"
+    reads = [r for r in pipeline.em.requests() if r["method"] == "GET" and r["path"] == f"/api/v1/events/{EVENTS[2]}.json"]
+    assert len(reads) == 1, "the title is read once, for the one campaign created"
