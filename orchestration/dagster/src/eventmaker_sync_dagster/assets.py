@@ -38,7 +38,7 @@ TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTI
 )
 def salesforce_campaign_members(context: AssetExecutionContext, meltano: MeltanoProject) -> MaterializeResult:
     event_id = context.partition_key
-    other = earlier_run_in_progress(context.instance, context.run_id, event_id, SYNC_ASSET)
+    other = earlier_run_in_progress(context.instance, context.run.run_id, event_id, SYNC_ASSET)
     if other:
         raise Failure(
             description=f"event {event_id} is already being synced by run {other}: not started",
@@ -46,10 +46,10 @@ def salesforce_campaign_members(context: AssetExecutionContext, meltano: Meltano
                       "running_run_id": other},
             allow_retries=False,
         )
-    command = sync_command(event_id, context.run_id, meltano_run_id=str(uuid.uuid4()))
+    command = sync_command(event_id, context.run.run_id, meltano_run_id=str(uuid.uuid4()))
     result = meltano.execute(command, label=f"sync-{event_id}")
     details = {"event_id": event_id, "meltano_run_id": command.env["MELTANO_RUN_ID"],
-               "state_id_suffix": event_id}
+               "command": command.display()}
     if not result.ok:
         raise failure(result, f"sync of event {event_id}", **details)
     return MaterializeResult(metadata=run_metadata(result, **details))
@@ -66,9 +66,9 @@ def participants_sync_export(context: AssetExecutionContext, meltano: MeltanoPro
     schedule = meltano_schedules(meltano.root).get("export")
     output_dir = meltano.export_dir()
     before = set(output_dir.glob("*.csv"))
-    command = export_command(context.run_id, schedule.env if schedule else {"MELTANO_RUN_FULL_REFRESH": "true"})
+    command = export_command(context.run.run_id, schedule.env if schedule else {"MELTANO_RUN_FULL_REFRESH": "true"})
     result = meltano.execute(command, label="export")
     if not result.ok:
-        raise failure(result, "export")
+        raise failure(result, "export", command=command.display())
     written = sorted(str(path) for path in set(output_dir.glob("*.csv")) - before)
-    return MaterializeResult(metadata=run_metadata(result, files=MetadataValue.json(written)))
+    return MaterializeResult(metadata=run_metadata(result, command=command.display(), files=MetadataValue.json(written)))

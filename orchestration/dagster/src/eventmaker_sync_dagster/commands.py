@@ -26,6 +26,10 @@ class MeltanoCommand:
     args: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
 
+    def display(self) -> str:
+        """The command line as a user would type it (the environment holds no secret here)."""
+        return " ".join(["meltano", *self.args])
+
 
 def checked(args: Sequence[str]) -> tuple[str, ...]:
     """`args` as a tuple, refused when it would bypass Meltano's RUNNING guard."""

@@ -26,12 +26,12 @@ class ResendConfig(Config):
 @op(tags={PIPELINE_TAG: "resend"})
 def resend_participants(context: OpExecutionContext, config: ResendConfig, meltano: MeltanoProject) -> Output[None]:
     command = resend_command(config.selection())
-    context.log.info("meltano " + " ".join(command.args))
+    context.log.info(command.display())
     result = meltano.execute(command, label="resend")
     report = "".join(result.stdout).strip()
     if not result.ok:
-        raise failure(result, "resend", report=report)
-    return Output(None, metadata=run_metadata(result, report=report))
+        raise failure(result, "resend", command=command.display(), report=report)
+    return Output(None, metadata=run_metadata(result, command=command.display(), report=report))
 
 
 @job(tags={PIPELINE_TAG: "resend"}, description="Send the selected participants again, changed or not.")
