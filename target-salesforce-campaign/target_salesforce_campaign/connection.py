@@ -158,7 +158,8 @@ def open_run(config: dict, event_titles: dict[str, str | None] | None = None) ->
         pages, describes = start_reads(client, campaign_settings.start_queries(), objects)
     except SalesforceCallError as exc:  # a direct token refused by the first call
         if exc.error_class is ErrorClass.CONFIG:  # e.g. INVALID_FIELD: a campaign_event_field the org lacks
-            raise ConfigError(f"The start-of-run reads were refused ({exc}); check campaign_event_field.") from None
+            raise ConfigError(f"The start-of-run reads were refused ({exc}): check campaign_event_field and the "
+                              "integration user's access to Campaign, Contact and Lead.") from None
         if exc.error_class is not ErrorClass.AUTH:
             raise
         raise auth.login_failure(config, exc) from None
