@@ -7,7 +7,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Meltano 4 keeps run logs in the user's state dir; keep them inside the project instead.
 export XDG_STATE_HOME := $(abspath .meltano/user-state)
 
-.PHONY: setup demo test sandbox-up sandbox-down constraints clean outside-clients chromium
+.PHONY: setup demo test sandbox-up sandbox-down constraints clean outside-clients chromium \
+	dagster-setup dagster-dev dagster-constraints postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,35 @@ $(JSFORCE)/node_modules/.package-lock.json: $(JSFORCE)/package.json $(JSFORCE)/p
 
 outside-clients: $(OUTSIDE_VENV)/.installed $(JSFORCE)/node_modules/.package-lock.json
 
+# The Dagster code location (orchestration/dagster/), in a venv of its own: Dagster's dependencies
+# never constrain Meltano's. It runs the project's own .venv/bin/meltano.
+DAGSTER_DIR := orchestration/dagster
+DAGSTER_VENV := $(DAGSTER_DIR)/.venv
+$(DAGSTER_VENV)/.installed: $(DAGSTER_DIR)/requirements.txt $(DAGSTER_DIR)/constraints.txt \
+		$(DAGSTER_DIR)/pyproject.toml sandbox/pyproject.toml
+	$(PYTHON) -m venv $(DAGSTER_VENV)
+	$(DAGSTER_VENV)/bin/pip install --quiet -r $(DAGSTER_DIR)/requirements.txt -c $(DAGSTER_DIR)/constraints.txt
+	$(DAGSTER_VENV)/bin/pip install --quiet -c $(DAGSTER_DIR)/constraints.txt -e ./sandbox -e ./$(DAGSTER_DIR)
+	touch $@
+
+dagster-setup: setup $(DAGSTER_VENV)/.installed
+
+# `dagster dev` on this project: web UI on http://127.0.0.1:3000, the instance in $(DAGSTER_DIR)/.dagster-home.
+dagster-dev: dagster-setup
+	mkdir -p $(DAGSTER_DIR)/.dagster-home && cp $(DAGSTER_DIR)/dagster.yaml $(DAGSTER_DIR)/.dagster-home/dagster.yaml
+	. scripts/activate && cd $(DAGSTER_DIR) && DAGSTER_HOME=$(abspath $(DAGSTER_DIR)/.dagster-home) \
+		EVENTMAKER_MAX_CONCURRENT_RUNS=$${EVENTMAKER_MAX_CONCURRENT_RUNS:-4} MELTANO_PROJECT_ROOT=$(CURDIR) \
+		.venv/bin/dagster dev -m eventmaker_sync_dagster.definitions
+
+dagster-constraints:
+	$(DAGSTER_VENV)/bin/pip freeze --exclude-editable | grep -v -iE '^(dagster|dagster-webserver|PyYAML|pytest)==' \
+		| sed '1i # Transitive pins of requirements.txt (regenerate: make dagster-constraints).' > $(DAGSTER_DIR)/constraints.txt
+
+# Debian's PostgreSQL: the Dagster tests start a private cluster of it as Meltano's system database.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-cache show postgresql >/dev/null 2>&1 || apt-get update; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; }
+
 sandbox-up: setup
 	. scripts/activate && sandbox up
 
@@ -52,7 +82,7 @@ sandbox-down:
 demo: setup
 	bash scripts/demo.sh
 
-test: setup outside-clients chromium
+test: setup outside-clients chromium dagster-setup postgresql
 	bash scripts/test.sh
 
 # Headless Chromium (Debian's package) renders sync-monitor's HTML report in the tests; apt-get update
@@ -65,4 +95,4 @@ constraints: $(BIN)/python
 	$(BIN)/pip freeze --exclude-editable | grep -v -iE '^(meltano|simple-salesforce|singer-sdk|requests|requests-mock|pytest|pytest-xdist|starlette|uvicorn|trustme|psutil)==' > constraints.txt
 
 clean: sandbox-down
-	rm -rf $(VENV) $(OUTSIDE_VENV) $(JSFORCE)/node_modules .meltano .sandbox
+	rm -rf $(VENV) $(OUTSIDE_VENV) $(DAGSTER_VENV) $(DAGSTER_DIR)/.dagster-home $(JSFORCE)/node_modules .meltano .sandbox
