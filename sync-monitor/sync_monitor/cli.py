@@ -13,8 +13,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from . import checks, runs
 from .checks import parse_time
@@ -27,7 +25,7 @@ from .outcome import nobody_text, run_error, run_lines
 from .participants import COLUMNS, TABLE_COLUMNS, participant_row, status_counts
 from .pipelines import DRY_RUN, EXPORT, RESEND, SYNC, Pipeline, parse_state_id, runs_of
 from .reachability import Unreachable, check_pipeline
-from .render import FORMATS, render
+from .render import FORMATS, print_table, render
 from .report import ReportData, run_points
 from .report_html import render_report
 from .retries import distinct_pipelines, still_failed
@@ -164,16 +162,8 @@ def participants(uid, event, search, status, output_format) -> None:
     elif not rows:
         click.echo(nobody_text(selection) if not selection.is_empty() else "no participant in Eventmaker")
     else:
-        _table(rows, TABLE_COLUMNS)
+        print_table(rows, TABLE_COLUMNS)
         click.echo("\n" + ", ".join(f"{value} {key}" for key, value in status_counts(rows).items()))
-
-
-def _table(rows: list[dict], columns) -> None:
-    table = Table(*columns, box=None, header_style="bold", pad_edge=False)
-    for row in rows:
-        table.add_row(*(render([row], [column], "csv").splitlines()[1] if row.get(column) is not None else ""
-                        for column in columns))
-    Console(soft_wrap=True).print(table)
 
 
 # --- run history -------------------------------------------------------------------------------
@@ -206,7 +196,7 @@ def runs_list(pipeline, since, until, status, limit, output_format) -> None:
     """List runs, newest first, each failure with the plugin's own first error line."""
     listed = [{**run.to_json(), "error": run_error(run)} for run in _select_runs(pipeline, since, until, status, limit)]
     if output_format == "table":
-        _table(listed, RUN_COLUMNS) if listed else click.echo("no run matches")
+        print_table(listed, RUN_COLUMNS) if listed else click.echo("no run matches")
     else:
         click.echo(render(listed, RUN_COLUMNS, output_format))
 
@@ -324,7 +314,7 @@ def errors(code, output_format) -> None:
     if code and code not in guides:
         raise UserError(f"no guide for {code!r}; known codes: {', '.join(guides)}")
     rows = [{"code": g.code, "cause": g.cause, "fix": g.fix} for g in ([guides[code]] if code else guides.values())]
-    _table(rows, ("code", "cause", "fix")) if output_format == "table" else click.echo(render(rows, ("code", "cause", "fix"), output_format))
+    print_table(rows, ("code", "cause", "fix")) if output_format == "table" else click.echo(render(rows, ("code", "cause", "fix"), output_format))
 
 
 # --- wiring ------------------------------------------------------------------------------------

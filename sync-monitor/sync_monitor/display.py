@@ -26,7 +26,7 @@ def progress_text(value: dict) -> str:
     eta = value.get("eta_seconds")
     return (f"read {value.get('received', 0)}  sent {value.get('sent', 0)}  failed {value.get('failed', 0)}  "
             f"SF calls {value.get('salesforce_calls', 0)} ({budget})  {value.get('rate_per_second', 0):.1f}/s  "
-            f"ETA {'?' if eta is None else f'{eta}s'}")
+            f"ETA {'unknown' if eta is None else f'{eta}s'}")
 
 
 class PipelineDisplay:

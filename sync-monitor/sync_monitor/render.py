@@ -1,4 +1,4 @@
-"""Output for people (an aligned table) and for machines (JSON, CSV)."""
+"""Output for people (a rich table) and for machines (JSON, CSV)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ import io
 import json
 from collections.abc import Sequence
 
+from rich.console import Console
+from rich.table import Table
+
 FORMATS = ("table", "json", "csv")
+UNBOUNDED = 100_000  # console width off a terminal: a pipe or a file gets whole lines, never wrapped or cut
 
 
 def render(rows: Sequence[dict], columns: Sequence[str], output_format: str) -> str:
@@ -16,25 +20,38 @@ def render(rows: Sequence[dict], columns: Sequence[str], output_format: str) -> 
         return json.dumps(list(rows), indent=2, default=str)
     if output_format == "csv":
         return _csv(rows, columns)
-    return _table(rows, columns)
+    buffer = io.StringIO()
+    Console(file=buffer, width=UNBOUNDED, no_color=True).print(table(rows, columns), crop=False)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+
+
+def print_table(rows: Sequence[dict], columns: Sequence[str]) -> None:
+    """The table on stdout: fitted and coloured on a terminal, as `render` gives it elsewhere."""
+    console = Console()
+    if console.is_terminal:
+        console.print(table(rows, columns))
+    else:
+        print(render(rows, columns, "table"))
+
+
+def table(rows: Sequence[dict], columns: Sequence[str]) -> Table:
+    """A borderless rich table with a bold header."""
+    grid = Table(*columns, box=None, header_style="bold", pad_edge=False)
+    for row in rows:
+        grid.add_row(*(cell_text(row.get(column)) for column in columns))
+    return grid
 
 
 def _csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows({column: _cell(row.get(column)) for column in columns} for row in rows)
+    writer.writerows({column: cell_text(row.get(column)) for column in columns} for row in rows)
     return buffer.getvalue()
 
 
-def _table(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
-    widths = [max([len(column)] + [len(line[i]) for line in cells]) for i, column in enumerate(columns)]
-    lines = [list(columns), ["-" * width for width in widths], *cells]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines)
-
-
-def _cell(value) -> str:
+def cell_text(value) -> str:
+    """One value as table or CSV text (lists comma-joined, objects as JSON)."""
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):

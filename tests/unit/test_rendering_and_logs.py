@@ -58,7 +58,10 @@ def test_the_three_formats_carry_the_same_rows():
     assert json.loads(render(rows, COLUMNS, "json"))[0]["contact_id"] == "003000000000001AAA"
     table = render(rows, COLUMNS, "table").splitlines()
     assert table[0].split() == list(COLUMNS)
-    assert len(table) == 4 and "Lovelace" in table[2]
+    assert len(table) == 3 and "Lovelace" in table[1] and table[2].split() == ["e1", "u2", "Bob"]
+    hint = "Fill the missing field in Eventmaker, or map another field to it."  # a comma: no CSV quoting here
+    assert hint in render([{"hint": hint, "email": "x" * 120}], ("hint", "email"), "table") and "x" * 120 in \
+        render([{"hint": hint, "email": "x" * 120}], ("hint", "email"), "table")  # never cut off a terminal
 
 
 def summary_value(*, dry_run=False):
