@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 
+from target_salesforce_campaign.errors import ConfigError
+
 APP_KEY = "salesforce"
 REFS = "third_party_applications_refs"
 METADATA = "guest_metadata"
@@ -49,8 +51,17 @@ def _to_metadata_value(key: str, value: object) -> str:
 
 
 def read_entry(guest: dict, home: str = REFS) -> dict:
-    """The participant's Salesforce entry in `home`, all keys present (null when absent or malformed)."""
+    """The participant's Salesforce entry in `home`, all keys present (null when absent or malformed).
+
+    A participant without any `guest_metadata` field while that is the home is a configuration error:
+    the tap was not asked for custom fields, every run would resend everyone.
+    """
     if home == METADATA:
+        if METADATA not in guest:
+            raise ConfigError(
+                "writeback_field is guest_metadata but participants arrive without their guest_metadata: set the "
+                "tap's sync_state_field to guest_metadata too (it then reads the custom fields), or change writeback_field."
+            )
         return {**EMPTY_ENTRY, **_from_metadata(guest.get(METADATA))}
     refs = guest.get(REFS) or {}
     entry = refs.get(APP_KEY) if isinstance(refs, dict) else None

@@ -259,6 +259,7 @@ class SandboxPipeline:
 
     def __init__(self, eventmaker, salesforce):
         self.em, self.sf = eventmaker, salesforce
+        self.tap_settings = {}  # e.g. include_guest_metadata, for the guest_metadata home of the sync state
         self.target_config = {
             **{k: salesforce.credentials[k] for k in SALESFORCE_LOGIN},
             "ca_bundle": salesforce.ca_bundle,
@@ -337,7 +338,7 @@ class SandboxPipeline:
 
     def tap_lines(self):
         """Singer messages of a full tap run, as text."""
-        tap = TapEventmaker(config={"api_url": self.em.url, "auth_token": self.em.auth_token})
+        tap = TapEventmaker(config={"api_url": self.em.url, "auth_token": self.em.auth_token, **self.tap_settings})
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             tap.sync_all()

@@ -1,14 +1,11 @@
 """The two homes of the sync state (writeback_field, contracts §1) and the read-back of the run's first
 write-back (issue 9 §3): an account that accepts the PUT but stores nothing stops the run at once."""
 
-import contextlib
-import io
-
 from hypothesis import given
 from hypothesis import strategies as st
-from tap_eventmaker.tap import TapEventmaker
 
 from target_salesforce_campaign.writeback_home import EMPTY_ENTRY, METADATA, METADATA_NAMES, REFS, holds, merged_field, read_entry
+from target_salesforce_campaign.errors import ConfigError
 from target_salesforce_campaign.writeback import WritebackNotStored
 
 text = st.text(max_size=12)
@@ -45,7 +42,14 @@ def test_metadata_reading_tolerates_missing_and_malformed_fields():
     fields = [{"name": "salesforce_contact_id", "value": ""}, {"name": "salesforce_last_error", "value": "{oops"},
               {"name": "salesforce_lead_id", "value": "00Q000000000001AAA"}, "junk"]
     assert read_entry({METADATA: fields}, METADATA) == {**EMPTY_ENTRY, "lead_id": "00Q000000000001AAA"}
-    assert read_entry({}, METADATA) == read_entry({METADATA: None}, METADATA) == EMPTY_ENTRY
+    assert read_entry({METADATA: []}, METADATA) == read_entry({METADATA: None}, METADATA) == EMPTY_ENTRY
+
+
+def test_the_metadata_home_without_the_taps_custom_fields_stops_before_any_salesforce_write(pipeline):
+    guests_for(pipeline, 3)
+    result = pipeline.run(writeback_field=METADATA)  # the tap was not told: its records carry no guest_metadata
+    assert isinstance(result.error, ConfigError) and "sync_state_field" in str(result.error), result.error
+    assert pipeline.salesforce_writes() == [] and pipeline.writebacks() == []
 
 
 def guests_for(pipeline, n, **fields):
@@ -63,32 +67,20 @@ def test_an_account_that_ignores_refs_stops_the_run_after_one_writeback(pipeline
     assert len(pipeline.records("Lead")) == 5, "the run went on to the next batch"
 
 
-def run_tap_with_metadata(pipeline, settings):
-    """One run whose tap also emits guest_metadata (as the tap does for writeback_field guest_metadata)."""
-    config = {"api_url": pipeline.em.url, "auth_token": pipeline.em.auth_token, "include_guest_metadata": True}
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        TapEventmaker(config=config).sync_all()
-    original, pipeline.tap_lines = pipeline.tap_lines, out.getvalue
-    try:
-        return pipeline.run(**settings)
-    finally:
-        pipeline.tap_lines = original
-
-
 def test_guest_metadata_home_keeps_other_custom_fields_and_converges(pipeline):
     other = [{"name": "diet", "value": "vegan"}, {"name": "salesforce_unrelated", "value": "kept"}]
     guests = guests_for(pipeline, 6, guest_metadata=other)
     pipeline.em.configure(ignore_refs_writes=True)  # the account this home is for
     settings = {"writeback_field": METADATA, "batch_size": 4}
-    assert run_tap_with_metadata(pipeline, settings).error is None
+    pipeline.tap_settings = {"include_guest_metadata": True}  # what the tap's sync_state_field implies
+    assert pipeline.run(**settings).error is None
     for guest in guests:
         stored = pipeline.guest(guest["_id"])
         assert [f for f in stored[METADATA] if f["name"] not in METADATA_NAMES.values()] == other
         entry = read_entry(stored, METADATA)
         assert entry["lead_id"] and entry["campaign_member_id"] and entry["last_synced_at"] and entry["fingerprint"]
         assert read_entry(stored, REFS) == EMPTY_ENTRY  # nothing in the other home
-    again = run_tap_with_metadata(pipeline, settings)
+    again = pipeline.run(**settings)
     assert again.error is None and pipeline.writebacks() == [] and pipeline.salesforce_writes() == []
     assert again.summary.outcomes["unchanged"] == len(guests)
 

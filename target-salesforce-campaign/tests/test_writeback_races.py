@@ -123,6 +123,7 @@ def run_with_schedule(pipeline, schedule, home=REFS):
     guests = pipeline.add_guests(*[
         {"email": f"race{i}@x.example", "last_name": f"Race{i}", "status": "registered", **(crm[home](i) if i % 3 == 0 else {})}
         for i in range(PARTICIPANTS)])
+    pipeline.tap_settings = {"include_guest_metadata": home == METADATA}
     hooks = WritebackHooks(pipeline.em.store, [g["_id"] for g in guests], schedule, home)
     try:
         result = pipeline.run(batch_size=5, writeback_concurrency=4, writeback_field=home)
