@@ -16,6 +16,7 @@ Files outside a Meltano run directory (a config the user passes by hand) are nev
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -24,6 +25,8 @@ from pathlib import Path
 
 MELTANO_RUN_FILE = re.compile(r"^(?P<kind>tap|target)\.[0-9a-f-]{8,}\.config\.json$")
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+logger = logging.getLogger(__name__)
 
 
 def config_paths(argv: list[str]) -> list[Path]:
@@ -45,7 +48,15 @@ def is_meltano_run_file(path: Path, kind: str = "target") -> bool:
 
 def scrub(path: Path, secret_keys: Iterable[str] = (), secret_values: Iterable[str] = ()) -> None:
     """Make the run directories 0700, then replace the file by a copy without the secret keys and
-    values, 0600."""
+    values, 0600. A file that cannot be scrubbed is reported, never a reason to stop the run."""
+    try:
+        _scrub(path, secret_keys, secret_values)
+    except (OSError, ValueError) as exc:
+        logger.warning("Could not remove the secrets from Meltano's run config %s (%s): it may outlive a crash.",
+                       path, type(exc).__name__)
+
+
+def _scrub(path: Path, secret_keys: Iterable[str], secret_values: Iterable[str]) -> None:
     for directory in (path.parent.parent, path.parent):
         os.chmod(directory, PRIVATE_DIR)
     config = json.loads(path.read_text(encoding="utf-8"))

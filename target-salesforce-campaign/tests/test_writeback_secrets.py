@@ -107,3 +107,10 @@ def test_the_taps_run_file_of_this_run_is_scrubbed_at_the_taps_first_message(run
     assert json.loads(ours.read_text()) == {"api_url": "http://em", "page_size": 500}
     assert stat.S_IMODE(ours.stat().st_mode) == 0o600 and stat.S_IMODE(tap_dir.stat().st_mode) == 0o700
     assert "emSECRET" in later.read_text()
+
+
+def test_a_run_file_that_cannot_be_scrubbed_is_reported_and_the_target_still_starts(run_file, monkeypatch, caplog):
+    run_file.write_text("{not json")
+    monkeypatch.setattr(sys, "argv", ["target-salesforce-campaign", "--config", str(run_file)])
+    TargetSalesforceCampaign(config={"campaign_id": "701000000000001AAA"})
+    assert "Could not remove the secrets" in caplog.text
