@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from .pipelines import parse_state_id
 from .report import ReportData, RunPoint
 
 COLORS = {"created": "#2e7d32", "updated": "#1565c0", "failed": "#c62828", "success": "#2e7d32",
@@ -16,9 +17,10 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px 16px;min-width:110px}
 .card b{display:block;font-size:22px}.card span{color:#555}
 table{border-collapse:collapse;background:#fff;width:100%}th,td{border:1px solid #e0e0e0;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f0f0f0}code{background:#f3f3f3;padding:1px 4px;border-radius:3px;white-space:nowrap}
+th{background:#f0f0f0}code{background:#f3f3f3;padding:1px 4px;border-radius:3px;overflow-wrap:anywhere}
 svg{background:#fff;border:1px solid #ddd;border-radius:8px}.legend span{margin-right:14px}
 .sw{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}.ok{color:#2e7d32}.bad{color:#c62828}
+#in-error td:last-child{min-width:260px}
 .bar{height:18px;background:#e0e0e0;border-radius:9px;overflow:hidden;max-width:520px}.bar div{height:100%}
 """
 
@@ -67,8 +69,11 @@ def _timeline(points: list[RunPoint]) -> str:
         status = point.run.status
         title = escape(f"{point.run.started_at:%Y-%m-%d %H:%M} {status} {point.run.state_id}"
                        + (f" – {point.error}" if point.error else "")) if point.run.started_at else escape(status)
-        parts.append(f'<circle class="run-{status}" cx="{x + step * 0.35:.1f}" cy="{height - bottom + 14}" r="5" '
+        parts.append(f'<circle class="run-{status}" cx="{x + step * 0.35:.1f}" cy="{height - bottom + 12}" r="5" '
                      f'fill="{COLORS["failed_run" if status == "failed" else status]}"><title>{title}</title></circle>')
+        if point.run.started_at:
+            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{height - 6}" font-size="9" text-anchor="middle">'
+                         f'{point.run.started_at:%H:%M}</text>')
     axis = f'<text x="6" y="{top + 4}" font-size="11">{peak}</text><text x="6" y="{height - bottom}" font-size="11">0</text>'
     legend = "".join(f'<span><i class="sw" style="background:{COLORS[n]}"></i>{n}</span>' for n in ("created", "updated", "failed"))
     return (f'<svg id="timeline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
@@ -82,7 +87,8 @@ def _runs_table(points: list[RunPoint]) -> str:
         run, duration = point.run, point.duration_seconds
         css = "ok" if run.status == "success" else "bad"
         rows.append(
-            f'<tr class="run-row {css}"><td>{escape(_when(run.started_at))}</td><td>{escape(run.state_id)}</td>'
+            f'<tr class="run-row {css}"><td>{escape(_when(run.started_at))}</td>'
+            f'<td title="{escape(run.state_id)}">{escape(pipeline_name(run.state_id))}</td>'
             f'<td class="{css}">{escape(run.status)}</td><td>{"" if duration is None else f"{duration:.0f} s"}</td>'
             f'<td>{point.outcome("created")}</td><td>{point.outcome("updated")}</td><td>{point.outcome("failed")}</td>'
             f'<td>{point.calls}</td><td>{escape(point.error or "")}</td></tr>')
@@ -138,6 +144,14 @@ def _budget(data: ReportData) -> str:
     return (f'<div id="budget"><p>{usage["used"]} of {usage["limit"]} daily API requests used '
             f'({usage["percent"]:.1f}%), {usage["left"]} left, at the last run. These runs made {calls} calls.</p>'
             f'<div class="bar"><div style="width:{percent:.1f}%;background:{color}"></div></div></div>')
+
+
+def pipeline_name(state_id: str) -> str:
+    """`sync`, `resend`, `sync:slice-1`, ... for a state id of this project; the state id itself otherwise."""
+    parsed = parse_state_id(state_id)
+    if parsed is None or parsed.pipeline is None:
+        return state_id
+    return parsed.pipeline.job + (f":{parsed.suffix}" if parsed.suffix else "")
 
 
 def _when(value) -> str:
