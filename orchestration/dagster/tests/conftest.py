@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,65 +20,25 @@ import pytest
 from dagster import DagsterInstance, instance_for_test
 
 from eventmaker_sync_dagster.resource import MeltanoProject
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from private_postgres import free_port, private_postgres, psql  # noqa: E402  (also used by benchmarks/scale_out.py)
 from sandbox.seed import generate
 
 PROJECT = Path(__file__).resolve().parents[3]
 MAIN_PYTHON = PROJECT / ".venv" / "bin" / "python"
 DAGSTER = Path(sys.executable).parent / "dagster"
-PG_USER = "postgres"  # Debian's account: PostgreSQL refuses to run as root
 SHARED_PEOPLE = 10  # people registered in both events (beyond the seed's own such cases)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def postgres_bindir() -> Path:
-    """Debian's PostgreSQL server binaries (`apt-get install postgresql`, done by `make test`)."""
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
-    if not candidates:
-        pytest.fail("PostgreSQL is not installed: apt-get install -y postgresql (make test does it)")
-    return candidates[0].parent
-
-
-def as_postgres(args: list[str]) -> list[str]:
-    return ["runuser", "-u", PG_USER, "--", *args] if os.geteuid() == 0 else args
 
 
 @pytest.fixture(scope="session")
 def postgres_uri() -> str:
-    """A PostgreSQL cluster of its own on a free port for the session; its SQLAlchemy URI."""
-    bindir, port = postgres_bindir(), free_port()
-    directory = Path(tempfile.mkdtemp(prefix="eventmaker-pg-"))
-    directory.chmod(0o755)
-    if os.geteuid() == 0:
-        shutil.chown(directory, PG_USER)
-    data, log = directory / "data", directory / "server.log"
-    subprocess.run(as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "meltano", "-A", "trust",
-                                "-E", "UTF8", "--no-sync"]), check=True, capture_output=True, timeout=120)
-    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"]),
-                   check=True, capture_output=True, timeout=120)
+    """A PostgreSQL cluster of its own for the session (Meltano's system database, as in production)."""
     try:
-        subprocess.run(as_postgres([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "meltano",
-                                    "meltano"]), check=True, capture_output=True, timeout=60)
-        yield f"postgresql+psycopg://meltano@127.0.0.1:{port}/meltano"
-    finally:
-        subprocess.run(as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                       capture_output=True, timeout=120)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def psql(uri: str, query: str) -> list[list[str]]:
-    """Rows of `query` on the database of `uri` (psql as the cluster's superuser)."""
-    address = uri.split("@", 1)[1]
-    host_port, database = address.split("/", 1)
-    host, port = host_port.split(":")
-    result = subprocess.run(["psql", "-h", host, "-p", port, "-U", "meltano", "-d", database, "-At", "-F", "\t",
-                             "-c", query], check=True, capture_output=True, text=True, timeout=60)
-    return [line.split("\t") for line in result.stdout.splitlines() if line]
+        with private_postgres() as uri:
+            yield uri
+    except RuntimeError as error:  # not installed
+        pytest.fail(str(error))
 
 
 def stand_in_settings(eventmaker_url: str, salesforce_url: str, ca_bundle: str, output_dir: Path) -> dict[str, str]:
