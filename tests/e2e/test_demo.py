@@ -1,5 +1,6 @@
 """`make demo`'s script on other ports: the sandbox and meltano.yml move together (scripts/activate is the
-one place that sets the ports), and the demo ends by writing the HTML report and printing its path."""
+one place that sets the ports), and the demo ends by writing the HTML report and printing its path. And the
+`prod` environment without its variables names them before anything runs."""
 
 import os
 import re
@@ -16,12 +17,30 @@ from .conftest import PROJECT, free_port
 pytestmark = [pytest.mark.e2e]
 
 
-def test_demo_on_other_ports_syncs_and_ends_with_the_report(tmp_path, installed_plugins):
-    ports = {"SANDBOX_EVENTMAKER_PORT": str(free_port()), "SANDBOX_SALESFORCE_PORT": str(free_port())}
+def project_env(tmp_path):
+    """An isolated Meltano project whose plugins are configured by meltano.yml's environments alone."""
     stand_ins = StandIns("http://unused", "https://unused", tmp_path / "unused.pem")
     env = isolated_env(PROJECT, tmp_path / "work", stand_ins)
-    for name in plugin_settings(stand_ins, tmp_path):  # meltano.yml's sandbox environment must find the stand-ins
+    for name in plugin_settings(stand_ins, tmp_path):
         env.pop(name, None)
+    return env
+
+
+def test_prod_without_its_variables_names_them_before_anything_runs(tmp_path, installed_plugins):
+    env = {name: value for name, value in project_env(tmp_path).items()
+           if not name.startswith(("EVENTMAKER_", "SALESFORCE_"))}
+    result = subprocess.run([str(PROJECT / ".venv" / "bin" / "meltano"), "--environment", "prod", "invoke",
+                             "sync-monitor:sync"], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert ("environment 'prod' needs these variables, unset now (export them or put them in .env): "
+            "EVENTMAKER_AUTH_TOKEN, SALESFORCE_CAMPAIGN_ID, SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET, "
+            "SALESFORCE_LOGIN_URL, SALESFORCE_REFRESH_TOKEN") in result.stderr
+    assert "Running job" not in result.stderr
+
+
+def test_demo_on_other_ports_syncs_and_ends_with_the_report(tmp_path, installed_plugins):
+    ports = {"SANDBOX_EVENTMAKER_PORT": str(free_port()), "SANDBOX_SALESFORCE_PORT": str(free_port())}
+    env = project_env(tmp_path)  # meltano.yml's sandbox environment must find the stand-ins by the ports alone
     env.update({**ports, "SANDBOX_DIR": str(tmp_path / "sandbox"), "DEMO_PARTICIPANTS": "20",
                 "SYNC_MONITOR_REPORT": str(tmp_path / "report.html")})
     try:
