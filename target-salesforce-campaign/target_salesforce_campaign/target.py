@@ -182,7 +182,7 @@ class TargetSalesforceCampaign(Target):
             th.IntegerType(minimum=1, maximum=64),
             default=DEFAULT_WRITEBACK_CONCURRENCY,
             description=(
-                "Write-back PUTs in flight at once (the Eventmaker API has no bulk update: one PUT per participant). "
+                "Write-backs in flight at once (the Eventmaker API has no bulk update: a GET then a PUT per participant). "
                 "Lower it if your Eventmaker account is rate limited; 429/5xx answers are retried honouring Retry-After."
             ),
         ),
