@@ -81,7 +81,7 @@ def _person_conditions(sobject: str, wanted: Wanted, fields: Fields) -> list[tup
 
 
 def member_queries(
-    wanted: Wanted, fields: Fields, campaign_ids: Sequence[str], budget: int, *, by_match: bool = False
+    wanted: Wanted, fields: Fields, campaign_ids: Sequence[str], budget: int | None, *, by_match: bool = False
 ) -> list[str]:
     """The campaigns' members of the wanted Contact/Lead Ids (and, `by_match`, of people with the match values)."""
     if not campaign_ids:  # e.g. a dry run whose events' campaigns would be created: nobody is a member yet
@@ -97,7 +97,7 @@ def member_queries(
     return or_in_queries(f"SELECT {MEMBER_FIELDS} FROM CampaignMember", conditions, where=where, url_bytes=budget)
 
 
-def plan(wanted: Wanted, fields: Fields, campaign_ids: Sequence[str], budget: int) -> Plan:
+def plan(wanted: Wanted, fields: Fields, campaign_ids: Sequence[str], budget: int | None) -> Plan:
     """The lookup's statements, members included only where they fit the Composite calls people need."""
     people = [
         (sobject, soql)
@@ -152,4 +152,7 @@ def read(plan_: Plan, results: list[list[dict]], fields: Fields, wanted: Wanted)
         keys = wanted.match_values.get(fields.match_fields[0], frozenset())
         found = [*lookup.contacts_by_id.values(), *(lookup.leads_by_id.values() if fields.leads_by_match else ())]
         looked_up |= {r.id for r in found if r.key in keys}
+        # A converted Lead's members carry its Contact too, so `Lead.<key> IN` found them; a member made
+        # for that Contact directly would be refused as DUPLICATE_VALUE, then read (batch.py).
+        looked_up |= {r.converted_contact_id for r in found if r.key in keys and r.converted_contact_id}
     return lookup, KnownMembers(members, looked_up)

@@ -211,12 +211,13 @@ class SalesforceClient:
     def query_many(self, soqls: list[str]) -> list[list[dict]]:
         """Several SOQL queries, 5 per Composite call (Salesforce's limit for query subrequests), pages followed.
 
-        A lone statement is a plain GET. Each reply must have the shape asked for (one result per
+        A lone statement is a plain GET, unless its URL would pass the URI limit: it then travels in
+        a Composite call's body (where no URI limit applies, only SOQL's own). Each reply must have the shape asked for (one result per
         query, each a list of records), else the call is a transient error (INCOMPLETE_REPLY).
         """
         pages: list[dict] = []
         for group in chunks(soqls, QUERIES_PER_CALL):
-            if len(group) == 1:
+            if len(group) == 1 and len(soql_text.encode(group[0])) <= soql_text.url_budget(self.sf.sf_version):
                 pages.append(self.call(lambda sf, q=group[0]: _page_checked(sf.restful(self._query_path(q)))))
             else:
                 pages += self.call(lambda sf, g=group: [_page_checked(b) for b in self._composite(sf, g)])
@@ -251,9 +252,10 @@ class SalesforceClient:
         return soql_text.query_url(self.sf.sf_version, soql)
 
     @property
-    def url_budget(self) -> int:
-        """Encoded bytes one statement may take (URI limit minus the query URL and header allowance)."""
-        return soql_text.url_budget(self.sf.sf_version)
+    def url_budget(self) -> int | None:
+        """URL-encoded bytes a statement may take: no limit (None), as any statement too long for a GET is
+        sent in a Composite call's body; SOQL's 100,000 characters still apply (soql.or_in_queries)."""
+        return None
 
     def all_records(self, body: dict) -> list[dict]:
         """The records of a query reply, its further pages (nextRecordsUrl) followed."""

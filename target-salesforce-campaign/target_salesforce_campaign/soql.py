@@ -1,9 +1,12 @@
 """SOQL for the lookups: escaped literals, OR'ed IN conditions split to stay within Salesforce's limits.
 
-Real Salesforce refuses a SOQL statement over 100,000 characters and a request whose URI (with
-its headers) passes 16,384 bytes (414). A lookup is `SELECT ... FROM X WHERE [fixed AND] (f1 IN
-(...) OR f2 IN (...) ...)`; `or_in_queries` packs the values into as few statements as fit both
-limits, counting the URL-encoded size exactly (encoding is character by character, so sizes add).
+Real Salesforce refuses a SOQL statement over 100,000 characters and a request whose line and
+headers pass 16,384 bytes (414). A lookup is `SELECT ... FROM X WHERE [fixed AND] (f1 IN (...) OR
+f2 IN (...) ...)`; `or_in_queries` packs the values into as few statements as fit the SOQL limit
+and, when given, a URL budget, counting the URL-encoded size exactly (encoding is character by
+character, so sizes add). Statements that travel as Composite subrequests are in the POSTed body,
+not in a request line: only the SOQL limit applies to them (the client sends a statement too long
+for a GET in a Composite call).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def url_budget(version: str) -> int:
 class _Packer:
     """Accumulates IN clauses into statements, each within both limits."""
 
-    def __init__(self, head: str, where: str, url_bytes: int, soql_chars: int) -> None:
+    def __init__(self, head: str, where: str, url_bytes: float, soql_chars: int) -> None:
         self.prefix = f"{head} WHERE {where} AND (" if where else f"{head} WHERE ("
         self.limits = (soql_chars, url_bytes)
         self.done: list[str] = []
@@ -82,16 +85,16 @@ def or_in_queries(
     conditions: Sequence[tuple[str, Iterable[str]]],
     *,
     where: str = "",
-    url_bytes: int,
+    url_bytes: int | None = None,
     soql_chars: int = MAX_SOQL_CHARS,
 ) -> list[str]:
     """Statements `head WHERE [where AND] (field IN (...) OR ...)` that together cover every value.
 
     `conditions` are (field, values) pairs; empty ones are left out, values deduplicated. Each
-    statement stays within `soql_chars` characters and `url_bytes` URL-encoded bytes. No
-    condition with a value: no statement.
+    statement stays within `soql_chars` characters and (when given) `url_bytes` URL-encoded bytes.
+    No condition with a value: no statement.
     """
-    packer = _Packer(head, where, url_bytes, soql_chars)
+    packer = _Packer(head, where, float("inf") if url_bytes is None else url_bytes, soql_chars)
     for field, values in conditions:
         for value in sorted(set(values)):
             packer.add(field, value)

@@ -71,10 +71,15 @@ def _wanted(n, *, email_length=40, stored=0):
 
 
 def test_a_batch_of_200_new_participants_is_one_composite_call_with_its_members():
-    plan = lookup.plan(_wanted(200), FIELDS, ["701000000000001AAA"], BUDGET)
+    plan = lookup.plan(_wanted(200), FIELDS, ["701000000000001AAA"], None)
     assert len(plan.people) + len(plan.members) <= lookup.QUERIES_PER_CALL
     assert plan.members_by_match and plan.members
     assert all("Contact.Email IN" in s or "Lead.Email IN" in s for s in plan.members)
+
+
+def test_long_emails_and_stored_ids_still_fit_one_composite_call():
+    plan = lookup.plan(_wanted(200, email_length=80, stored=200), FIELDS, ["701000000000001AAA"], None)
+    assert len(plan.people) == 2 and plan.members_by_match and len(plan.people) + len(plan.members) <= 5
 
 
 def test_members_that_would_need_a_call_of_their_own_are_left_for_later():
@@ -83,3 +88,25 @@ def test_members_that_would_need_a_call_of_their_own_are_left_for_later():
     assert -(-total // lookup.QUERIES_PER_CALL) == -(-len(plan.people) // lookup.QUERIES_PER_CALL)
     if not plan.members_by_match:
         assert not plan.members or plan.members_cover == _wanted(200, stored=200).contact_ids
+
+
+def test_a_lone_statement_too_long_for_a_get_travels_in_a_composite_call(requests_mock):
+    import requests
+    from simple_salesforce import Salesforce
+
+    from target_salesforce_campaign.salesforce_client import SalesforceClient
+
+    emails = [f"{'x' * 60}.{i}@{'y' * 12}.example" for i in range(200)]  # 80 characters each: ~18 kB encoded
+    [statement] = soql.or_in_queries("SELECT Id FROM Contact", [("Email", emails)])  # no URL budget: Composite body
+    assert len(soql.encode(statement)) > BUDGET
+    page = {"records": [], "done": True, "totalSize": 0}
+    requests_mock.post("https://sf.test/services/data/v59.0/composite",
+                       json={"compositeResponse": [{"httpStatusCode": 200, "referenceId": "r0", "body": page}]})
+    client = SalesforceClient(lambda session: Salesforce(instance_url="https://sf.test", session_id="t", session=session),
+                              requests.Session())
+    assert client.query_many([statement]) == [[]]
+    [call] = requests_mock.request_history
+    assert call.json()["compositeRequest"][0]["url"] == soql.query_url("59.0", statement)
+    requests_mock.get("https://sf.test/services/data/v59.0/query", json=page)
+    assert client.query_many(["SELECT Id FROM Contact"]) == [[]]
+    assert requests_mock.request_history[-1].method == "GET"  # a short lone statement stays a plain GET
