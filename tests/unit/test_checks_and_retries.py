@@ -2,6 +2,7 @@
 
 import json
 
+import click
 import pytest
 
 from sync_monitor import cli
@@ -114,3 +115,24 @@ def test_a_listening_api_passes_the_check(monkeypatch):
         monkeypatch.setenv("TAP_EVENTMAKER_API_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
         monkeypatch.delenv("TARGET_SALESFORCE_CAMPAIGN_LOGIN_URL", raising=False)
         reachability.check_pipeline(None, "tap-eventmaker", "target-csv")  # target-csv has no API
+
+
+def every_command(group=cli.cli, path=()):
+    for name, command in group.commands.items():
+        if isinstance(command, type(cli.cli)):
+            yield from every_command(command, (*path, name))
+        yield (*path, name), command
+
+
+@pytest.mark.parametrize("path", [path for path, _ in every_command()], ids=" ".join)
+def test_every_help_shows_defaults_and_an_example(path, capsys):
+    assert cli.main([*path, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "Example" in text and "meltano invoke sync-monitor:" in text
+    command = dict(every_command())[path]
+    flat = " ".join(text.split())
+    for option in command.params:
+        default = option.default
+        if isinstance(option, click.Option) and not option.is_flag and default not in (None, ()) \
+                and not type(default).__name__.startswith("Sentinel"):
+            assert f"[default: {default}" in flat, option.name
