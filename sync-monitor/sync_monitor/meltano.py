@@ -8,13 +8,13 @@ command and its participant filter, so that a retry can re-run the same pipeline
 from __future__ import annotations
 
 import json
-from collections import deque
-from collections.abc import Callable
 import os
 import shutil
 import subprocess
 import tempfile
 import uuid
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,22 +64,24 @@ def plan_run(
 
 def parse_trigger(trigger: str | None) -> tuple[str | None, ParticipantFilter]:
     """(action, participant filter) of a run this utility started; (None, no filter) otherwise."""
-    try:
-        data = json.loads(trigger or "")
-    except json.JSONDecodeError:
-        return None, ParticipantFilter()
-    if not isinstance(data, dict) or data.get("by") != TRIGGER_SOURCE:
+    data = _own_trigger(trigger)
+    if data is None:
         return None, ParticipantFilter()
     return data.get("action"), ParticipantFilter.from_json(data.get("filter") or {})
 
 
 def retry_of(run) -> str | None:
     """The run id a run of this utility retried, if it was a retry."""
+    return (_own_trigger(run.trigger) or {}).get("retry_of")
+
+
+def _own_trigger(trigger: str | None) -> dict | None:
+    """The trigger object of a run this utility started; None for any other run."""
     try:
-        data = json.loads(run.trigger or "")
+        data = json.loads(trigger or "")
     except json.JSONDecodeError:
         return None
-    return data.get("retry_of") if isinstance(data, dict) and data.get("by") == TRIGGER_SOURCE else None
+    return data if isinstance(data, dict) and data.get("by") == TRIGGER_SOURCE else None
 
 
 @dataclass(frozen=True)
