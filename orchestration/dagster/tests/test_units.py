@@ -15,7 +15,7 @@ from eventmaker_sync_dagster.commands import (
     ResendSelection, checked, events_command, export_command, resend_command, sync_command,
 )
 from eventmaker_sync_dagster.events import events_from_singer
-from eventmaker_sync_dagster.logs import RunLog, summary_metadata
+from eventmaker_sync_dagster.logs import RunLog, notable, summary_metadata
 from eventmaker_sync_dagster.outcome import is_retryable
 
 HERE = Path(__file__).resolve().parent
@@ -137,3 +137,14 @@ def test_the_run_queue_holds_a_second_run_of_a_partition_but_not_of_another():
     resending = DagsterRun(job_name="resend", status=DagsterRunStatus.STARTED, tags={"eventmaker/pipeline": "resend"})
     assert TagConcurrencyLimitsCounter(limits, [resending]).is_blocked(
         DagsterRun(job_name="resend", tags={"eventmaker/pipeline": "resend"}))
+
+
+def test_warnings_errors_and_progress_reach_the_dagster_log_and_nothing_else():
+    progress = {"type": "progress", "metric": "salesforce_sync_progress",
+                "value": {"processed": 200, "sent": 150, "failed": 2, "salesforce_calls": 6}}
+    assert notable(json.dumps(plugin_line("target-salesforce-campaign", "METRIC", metric_info=progress))) == (
+        "info", "progress: 200 processed, 150 sent, 2 failed, 6 Salesforce calls")
+    assert notable(json.dumps(plugin_line("tap-eventmaker", "retrying", "warning"))) == ("warning", "tap-eventmaker: retrying")
+    assert notable(json.dumps({"event": "Loader failed", "level": "error"})) == ("error", "meltano: Loader failed")
+    assert notable(json.dumps(plugin_line("target-salesforce-campaign", "batch 3 sent"))) is None
+    assert notable("plain text") is None

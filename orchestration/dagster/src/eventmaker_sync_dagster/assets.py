@@ -15,7 +15,7 @@ from dagster import (
 
 from .commands import export_command, sync_command
 from .concurrency import earlier_run_in_progress
-from .outcome import failure, run_metadata
+from .outcome import failure, forward_to, run_metadata
 from .resource import MeltanoProject
 from .schedules_config import meltano_schedules
 
@@ -47,7 +47,7 @@ def salesforce_campaign_members(context: AssetExecutionContext, meltano: Meltano
             allow_retries=False,
         )
     command = sync_command(event_id, context.run.run_id, meltano_run_id=str(uuid.uuid4()))
-    result = meltano.execute(command, label=f"sync-{event_id}")
+    result = meltano.execute(command, label=f"sync-{event_id}", on_line=forward_to(context))
     details = {"event_id": event_id, "meltano_run_id": command.env["MELTANO_RUN_ID"],
                "command": command.display()}
     if not result.ok:
@@ -67,7 +67,7 @@ def participants_sync_export(context: AssetExecutionContext, meltano: MeltanoPro
     output_dir = meltano.export_dir()
     before = set(output_dir.glob("*.csv"))
     command = export_command(context.run.run_id, schedule.env if schedule else {"MELTANO_RUN_FULL_REFRESH": "true"})
-    result = meltano.execute(command, label="export")
+    result = meltano.execute(command, label="export", on_line=forward_to(context))
     if not result.ok:
         raise failure(result, "export", command=command.display())
     written = sorted(str(path) for path in set(output_dir.glob("*.csv")) - before)

@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 SUMMARY_METRIC = "salesforce_sync_summary"
+PROGRESS_METRIC = "salesforce_sync_progress"
 ERROR_LEVELS = frozenset({"error", "critical", "exception", "fatal"})
 # Singer SDK / Python error lines printed by a plugin without a level (plain stderr).
 PLAIN_ERROR = re.compile(r"^(\w+\.)*\w*(Error|Exception)\b|\bCRITICAL\b|\bERROR\b")
@@ -67,6 +68,26 @@ class RunLog:
         if self.meltano_errors:
             return self.meltano_errors[0]
         return self.tail[-1] if self.tail else None
+
+
+def notable(line: str) -> tuple[str, str] | None:
+    """(level, text) of a stderr line worth showing in Dagster's run log: warnings, errors, progress."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(event, dict):
+        return None
+    metric = event.get("metric_info")
+    if isinstance(metric, dict) and metric.get("metric") == PROGRESS_METRIC:
+        value = metric.get("value") or {}
+        return "info", (f"progress: {value.get('processed')} processed, {value.get('sent')} sent, "
+                        f"{value.get('failed')} failed, {value.get('salesforce_calls')} Salesforce calls")
+    level = str(event.get("level", "")).lower()
+    if level in ERROR_LEVELS or level == "warning":
+        plugin = event.get("name") if event.get("stdio") else "meltano"
+        return ("error" if level in ERROR_LEVELS else "warning"), f"{plugin}: {event.get('event', '')}"
+    return None
 
 
 def summary_metadata(summary: dict) -> dict[str, object]:

@@ -8,10 +8,11 @@ already running (the RUNNING guard: the other run owns the partition).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from dagster import Failure, MetadataValue
 
-from .logs import RunLog, summary_metadata
+from .logs import RunLog, notable, summary_metadata
 from .resource import MeltanoResult
 
 NOT_RETRYABLE = re.compile(
@@ -21,6 +22,15 @@ NOT_RETRYABLE = re.compile(
     re.IGNORECASE,
 )
 TAIL_IN_METADATA = 40
+
+
+def forward_to(context) -> Callable[[str], None]:
+    """A stderr-line callback putting Meltano's warnings, errors and progress in the Dagster run log."""
+    def forward(line: str) -> None:
+        shown = notable(line)
+        if shown:
+            getattr(context.log, shown[0])(shown[1])
+    return forward
 
 
 def is_retryable(log: RunLog) -> bool:

@@ -4,7 +4,7 @@ from dagster import Config, OpExecutionContext, Output, job, op
 from pydantic import Field
 
 from .commands import ResendSelection, resend_command
-from .outcome import failure, run_metadata
+from .outcome import failure, forward_to, run_metadata
 from .resource import MeltanoProject
 
 PIPELINE_TAG = "eventmaker/pipeline"
@@ -27,7 +27,7 @@ class ResendConfig(Config):
 def resend_participants(context: OpExecutionContext, config: ResendConfig, meltano: MeltanoProject) -> Output[None]:
     command = resend_command(config.selection())
     context.log.info(command.display())
-    result = meltano.execute(command, label="resend")
+    result = meltano.execute(command, label="resend", on_line=forward_to(context))
     report = "".join(result.stdout).strip()
     if not result.ok:
         raise failure(result, "resend", command=command.display(), report=report)
