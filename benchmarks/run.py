@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/run.py --sizes 1000,10000,100000 --latencies 0,50
 
 For each size and added latency: seed N new participants, run the sync (new), run it again
-(unchanged); at the economy size also change every participant and run (changed). Figures come from
-the sandboxes' request counters, the clock and psutil (peak RSS of the target's process tree). The SDK
-floor (no-op SDK tap | no-op SDK target on the same N records) is measured in the same run. Prints
-every figure, says whether each goal of issue 6 is met, and writes benchmarks/results/<stamp>.json.
+(unchanged); at the economy size also change every participant and run (changed), and sync the
+seeded special-case data (`sandbox seed --participants N`: seeded-new, seeded-unchanged). Figures come
+from the sandboxes' request counters, the clock and psutil (peak RSS of the target's process tree).
+The SDK floor (no-op SDK tap | no-op SDK target on the same N records) is measured in the same run;
+each run with added latency also gets its latency floor and wall / floor ratio (goals.py). Prints
+every figure, says whether each goal (issues 6 and 9) is met, and writes benchmarks/results/<stamp>.json.
 
 The sandboxes run in this process on free ports with their own data dir; Meltano gets its own state
 backend, system database and run directory in a temporary directory (the installed plugins linked
@@ -34,13 +36,14 @@ from pathlib import Path
 import psutil
 import requests
 
+from goals import DEFAULT_WRITEBACK_CONCURRENCY, evaluate, latency_floor_s
 from sandbox.meltano_project import StandIns, isolated_env
 
 PROJECT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 VENV_BIN = PROJECT / ".venv" / "bin"
 RECORDS_PER_CALL = 200  # sObject Collections limit: the theoretical minimum is one call per 200 records
-WRITE_PHASES = {"new": 2, "changed": 2, "unchanged": 0}  # person + CampaignMember; changes touch both
+WRITE_PHASES = {"new": 2, "changed": 2, "unchanged": 0, "seeded-new": 2, "seeded-unchanged": 0}  # person + member
 # API calls are what the org counts against its daily limit: REST calls under /services/data/.
 # Logins (OAuth token, SOAP login) are counted apart; Composite (POST) carries the target's queries.
 SALESFORCE_API = re.compile(r"^\w+ /services/data/")
@@ -71,6 +74,8 @@ class Measurement:
     eventmaker_calls_per_1000: float = 0.0
     ratio_to_minimum: float | None = None
     target_peak_rss_mb: float | None = None
+    latency_floor_s: float | None = None  # runs with added latency: goals.latency_floor_s
+    wall_to_floor: float | None = None
     salesforce_by_endpoint: dict = field(default_factory=dict)
     eventmaker_by_endpoint: dict = field(default_factory=dict)
 
@@ -181,6 +186,16 @@ class Sandboxes:
         for side in ("eventmaker", "salesforce"):
             self.control(side, method, path, payload)
 
+    @staticmethod
+    def link_campaigns(salesforce: dict, events: list[dict]) -> dict:
+        """Every event's Campaign (the seed makes one per event, in order) carries its _id in the field the
+        sandbox environment's campaign_event_field names: no run here pays the one-off creation of a
+        campaign (3 calls per batch meeting new events, measured apart in BENCHMARKS.md)."""
+        records = dict(salesforce["records"])
+        records["Campaign"] = [{**c, "Eventmaker_Event_Id__c": c.get("Eventmaker_Event_Id__c") or e["_id"]}
+                               for c, e in zip(records.get("Campaign", []), events)]
+        return {**salesforce, "records": records}
+
     def reset_and_load(self, participants: int) -> None:
         """Fresh data: N plain, never-synced participants; no Contact, Lead or CampaignMember yet."""
         from sandbox.seed import generate
@@ -197,7 +212,17 @@ class Sandboxes:
                    if name not in ("Contact", "Lead", "CampaignMember")}
         self.both("POST", "reset")
         self.control("eventmaker", "POST", "load", {**dataset.eventmaker, "guests": guests})
-        self.control("salesforce", "POST", "load", {"records": records})
+        self.control("salesforce", "POST", "load", self.link_campaigns({"records": records}, dataset.eventmaker["events"]))
+
+    def reset_and_load_seeded(self, participants: int) -> None:
+        """What `sandbox seed --participants N` loads: every special case, with its Salesforce records
+        (every event's Campaign linked, see `link_campaigns`)."""
+        from sandbox.seed import generate
+
+        dataset = generate(participants=participants, seed=0, now=datetime.now(timezone.utc))
+        self.both("POST", "reset")
+        self.control("salesforce", "POST", "load", self.link_campaigns(dataset.salesforce, dataset.eventmaker["events"]))
+        self.control("eventmaker", "POST", "load", dataset.eventmaker)
 
     def counters(self) -> tuple[dict, dict]:
         return self.control("salesforce", "GET", "counters"), self.control("eventmaker", "GET", "counters")
@@ -269,53 +294,14 @@ def run_floor(participants: int, work: Path) -> Measurement:
                        participants_per_s=round(participants / wall, 1))
 
 
-# --------------------------------------------------------------------------- goals
-
-
-@dataclass
-class Goal:
-    goal: str
-    measured: str
-    met: bool | None  # None: not measured in this run
-
-
-def find(results: list[Measurement], scenario: str, participants: int | None = None, latency: int | None = None):
-    return next((m for m in results if m.scenario == scenario and m.exit_code == 0
-                 and (participants is None or m.participants == participants)
-                 and (latency is None or m.latency_ms == latency)), None)
-
-
-def evaluate(results: list[Measurement]) -> list[Goal]:
-    """Each goal of issue 6 against what this run measured (pure)."""
-    goals = []
-    new = find(results, "new")
-    goals.append(Goal("<= 20 Salesforce calls per 1,000 new participants",
-                      f"{new.salesforce_calls_per_1000} (minimum {new.salesforce_min_calls * 1000 / new.participants:.0f})"
-                      if new else "not measured", new.salesforce_calls_per_1000 <= 20 if new else None))
-    unchanged = [m for m in results if m.scenario == "unchanged" and m.exit_code == 0]
-    unchanged_writes = sum(m.salesforce_writes + m.eventmaker_writes for m in unchanged)
-    goals.append(Goal("0 writes for unchanged participants",
-                      f"{unchanged_writes} writes over {len(unchanged)} unchanged runs",
-                      unchanged_writes == 0 if unchanged else None))
-    ten_k = find(results, "new", 10_000, 50)
-    goals.append(Goal("10k new participants at 50 ms in under 60 s",
-                      f"{ten_k.wall_s} s" if ten_k else "not measured", ten_k.wall_s < 60 if ten_k else None))
-    largest = max((m.participants for m in unchanged), default=None)
-    idle, floor = find(results, "unchanged", largest, 0), find(results, "sdk-floor", largest)
-    goals.append(Goal(f"{largest or '100k'} unchanged in at most 2x the SDK floor",
-                      f"{idle.wall_s} s vs floor {floor.wall_s} s ({idle.wall_s / floor.wall_s:.2f}x)"
-                      if idle and floor else "not measured",
-                      idle.wall_s <= 2 * floor.wall_s if idle and floor else None))
-    peaks = sorted(((m.participants, m.target_peak_rss_mb) for m in results
-                    if m.scenario == "new" and m.target_peak_rss_mb), key=lambda p: p[0])
-    if peaks:
-        (small_n, small_mb), (big_n, big_mb) = peaks[0], peaks[-1]
-        flat = big_mb <= 1.5 * small_mb
-        goals.append(Goal("target peak RSS <= 300 MB and flat as N grows (largest <= 1.5x smallest)",
-                          ", ".join(f"{n}: {mb} MB" for n, mb in peaks), big_mb <= 300 and flat))
-    else:
-        goals.append(Goal("target peak RSS <= 300 MB and flat as N grows", "not measured", None))
-    return goals
+def add_latency_floors(results: list[Measurement], concurrency: int) -> None:
+    """Each run with added latency: its latency floor (SDK floor of its size from this invocation) and wall / floor."""
+    floors = {m.participants: m.wall_s for m in results if m.scenario == "sdk-floor" and m.exit_code == 0}
+    for m in results:
+        if m.latency_ms and m.participants in floors:
+            m.latency_floor_s = latency_floor_s(m.salesforce_calls, m.eventmaker_writes, m.latency_ms,
+                                                floors[m.participants], concurrency)
+            m.wall_to_floor = round(m.wall_s / m.latency_floor_s, 2)
 
 
 # --------------------------------------------------------------------------- main
@@ -343,6 +329,8 @@ def show(measurement: Measurement) -> None:
         line += (f"  SF={m.salesforce_calls} ({m.salesforce_calls_per_1000}/1k, min {m.salesforce_min_calls}{ratio},"
                  f" writes {m.salesforce_writes}, logins {m.salesforce_logins})  EM={m.eventmaker_calls} ({m.eventmaker_calls_per_1000}/1k,"
                  f" writes {m.eventmaker_writes})  target RSS {m.target_peak_rss_mb} MB")
+    if m.latency_floor_s:
+        line += f"  latency floor {m.latency_floor_s} s, wall/floor {m.wall_to_floor}"
     print(line, flush=True)
 
 
@@ -385,9 +373,18 @@ def main(argv: list[str] | None = None) -> int:
                     sandboxes.both("POST", "latency", {"ms": latency})
                     results.append(run_sync(sandboxes, run_dir, "changed", n, latency, args.timeout, log))
                     show(results[-1])
+                    sandboxes.reset_and_load_seeded(n)
+                    for scenario in ("seeded-new", "seeded-unchanged"):
+                        results.append(run_sync(sandboxes, run_dir, scenario, n, latency, args.timeout, log))
+                        show(results[-1])
         for n in sorted({args.economy_size, *sizes}):
             results.append(run_floor(n, work))
             show(results[-1])
+    concurrency = int(os.environ.get("TARGET_SALESFORCE_CAMPAIGN_WRITEBACK_CONCURRENCY", DEFAULT_WRITEBACK_CONCURRENCY))
+    add_latency_floors(results, concurrency)
+    for m in results:
+        if m.latency_floor_s:
+            show(m)
     goals = evaluate(results)
     print()
     for goal in goals:
