@@ -1,6 +1,7 @@
 """Pure parts of the code location: command lines, log reading, retry classification, schedules."""
 
 import json
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -119,9 +120,11 @@ def test_the_schedules_are_meltano_ymls():
         job: (entry["name"], entry["interval"], entry.get("env", {})) for job, entry in declared.items()}
 
 
-def test_the_sync_schedule_requests_one_run_per_event_partition():
+def test_the_sync_schedule_requests_one_run_per_event_not_already_pending():
     with instance_for_test() as instance:
-        instance.add_dynamic_partitions(EVENT_PARTITIONS.name, ["e1", "e2"])
+        instance.add_dynamic_partitions(EVENT_PARTITIONS.name, ["e1", "e2", "e3"])
+        instance.add_run(DagsterRun(job_name="sync", run_id=str(uuid.uuid4()), status=DagsterRunStatus.STARTED,
+                                    tags={"dagster/partition": "e3"}))
         context = build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 1, tzinfo=timezone.utc))
         requests = sync_schedule(context)
     assert sorted(request.partition_key for request in requests) == ["e1", "e2"]

@@ -1,9 +1,13 @@
 """What starts runs: the event sensor (partitions) and meltano.yml's two schedules."""
 
+from pathlib import Path
+
 from dagster import (
+    DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     ScheduleEvaluationContext,
     SensorEvaluationContext,
     SensorResult,
@@ -17,14 +21,14 @@ from .assets import EVENT_PARTITIONS, EXPORT_ASSET, SYNC_ASSET
 from .commands import events_command
 from .events import events_from_singer
 from .resource import MeltanoProject, default_project_root
+from .concurrency import PARTITION_TAG
 from .schedules_config import meltano_schedules
-from pathlib import Path
 
-SYNC_JOB = define_asset_job("sync", selection=[SYNC_ASSET],
-                            tags={"eventmaker/pipeline": "sync"})
+SYNC_JOB = define_asset_job("sync", selection=[SYNC_ASSET], tags={"eventmaker/pipeline": "sync"})
 EXPORT_JOB = define_asset_job("export", selection=[EXPORT_ASSET], tags={"eventmaker/pipeline": "export"})
 SCHEDULES = meltano_schedules(Path(default_project_root()))
 EVENT_SENSOR_INTERVAL_S = 300
+PENDING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 
 
 @sensor(minimum_interval_seconds=EVENT_SENSOR_INTERVAL_S, default_status=DefaultSensorStatus.RUNNING,
@@ -34,20 +38,25 @@ def eventmaker_events(context: SensorEvaluationContext, meltano: MeltanoProject)
     if not result.ok:
         return SkipReason(f"could not list the events: {result.log.error_line()}")
     known = set(context.instance.get_dynamic_partitions(EVENT_PARTITIONS.name))
-    new = [event.event_id for event in events_from_singer(result.stdout) if event.event_id not in known]
+    new = [event for event in events_from_singer(result.stdout) if event.event_id not in known]
     if not new:
         return SkipReason(f"no new event ({len(known)} known)")
-    return SensorResult(dynamic_partitions_requests=[EVENT_PARTITIONS.build_add_request(new)])
+    context.log.info("new events: " + "; ".join(f"{event.event_id} {event.title or ''}".strip() for event in new))
+    return SensorResult(dynamic_partitions_requests=[EVENT_PARTITIONS.build_add_request([e.event_id for e in new])])
 
 
 @schedule(job=SYNC_JOB, cron_schedule=SCHEDULES["sync"].interval, name=SCHEDULES["sync"].name.replace("-", "_"),
           default_status=DefaultScheduleStatus.STOPPED)
 def sync_schedule(context: ScheduleEvaluationContext):
-    """One sync run per known event (the run queue runs them in parallel up to its limits)."""
+    """One sync run per known event not already queued or running (the queue runs them in parallel)."""
     tick = context.scheduled_execution_time.isoformat()
     partitions = context.instance.get_dynamic_partitions(EVENT_PARTITIONS.name)
-    return [RunRequest(partition_key=event_id, run_key=f"{event_id}:{tick}") for event_id in partitions] or \
-        SkipReason("no event partition yet (the eventmaker_events sensor adds them)")
+    if not partitions:
+        return SkipReason("no event partition yet (the eventmaker_events sensor adds them)")
+    busy = {run.tags.get(PARTITION_TAG) for run in context.instance.get_runs(RunsFilter(statuses=PENDING))}
+    requests = [RunRequest(partition_key=event_id, run_key=f"{event_id}:{tick}")
+                for event_id in partitions if event_id not in busy]
+    return requests or SkipReason(f"every event's sync is still queued or running ({len(partitions)})")
 
 
 @schedule(job=EXPORT_JOB, cron_schedule=SCHEDULES["export"].interval, name=SCHEDULES["export"].name.replace("-", "_"),
