@@ -1,6 +1,6 @@
 """The code location: `dagster dev -m eventmaker_sync_dagster.definitions`."""
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from .assets import participants_sync_export, salesforce_campaign_members
 from .automation import EXPORT_JOB, SYNC_JOB, eventmaker_events, export_schedule, sync_schedule
@@ -13,4 +13,5 @@ defs = Definitions(
     schedules=[sync_schedule, export_schedule],
     sensors=[eventmaker_events],
     resources={"meltano": MeltanoProject()},
+    executor=in_process_executor,  # one step per run: no step subprocess on top of the run's process
 )
