@@ -1,4 +1,4 @@
-"""One batch of participants: prepare, match, write Contacts/Leads, then CampaignMembers.
+"""One batch of participants: prepare, match, write Contacts/Leads, then CampaignMembers (member_sync.py).
 
 Costs per batch of ≤200 new participants: one Composite call for all lookups (lookup.py: people
 by stored Id, external ID and key, and their CampaignMembers), one Collections create (an upsert
@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from target_salesforce_campaign import lookup as lookups
-from target_salesforce_campaign import mapping, membership, validation
+from target_salesforce_campaign import mapping, validation
 from target_salesforce_campaign.campaigns import no_campaign_error
 from target_salesforce_campaign.controls import Controls
 from target_salesforce_campaign.errors import ErrorClass, RecordError, error_from_save_result
 from target_salesforce_campaign.fingerprint import fingerprint
 from target_salesforce_campaign.ids import canonical_id
 from target_salesforce_campaign.lookup import KnownMembers
+from target_salesforce_campaign.member_sync import MemberSync, campaign_ids
 from target_salesforce_campaign.matching import (
     CONTACTS_THEN_LEADS,
     Lookup,
@@ -81,11 +82,6 @@ class Participant:
         self.result, self.error, self.fingerprint = "failed", error, final_fingerprint
 
 
-def campaign_ids(participants: list[Participant]) -> list[str]:
-    """The campaigns of these participants' events (not those a dry run would create): one member lookup."""
-    return sorted({p.campaign_id for p in participants if canonical_id(p.campaign_id, "Campaign")})
-
-
 def now_iso() -> str:
     """UTC timestamp as written back."""
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -116,6 +112,7 @@ class BatchSync:
         self.rules = rules  # sobject -> {field name: FieldRule}
         self.campaign_for = campaign_for or (lambda _event_id: settings.campaign_id)  # event _id -> Campaign Id
         self.controls = controls or Controls()
+        self.members = MemberSync(client, self._lookup_fields, self._final_fingerprint)
 
     # --- preparation (no calls) ---------------------------------------------------------------
 
@@ -198,7 +195,7 @@ class BatchSync:
                 p.fail(first.error, self._fingerprint(p) if first.fingerprint else None)
             else:
                 p.person_id, p.created = first.person_id, first.created  # a new record has no member yet
-        self._write_members([p for p in pending if p.result is None], known_members)
+        self.members.write([p for p in pending if p.result is None], known_members)
         for p in pending:
             if p.result is None:
                 p.result = "created" if p.created else "updated"
@@ -323,85 +320,3 @@ class BatchSync:
             else:  # retry=False: after a failed create call its outcome is unknown; the batch re-matches instead
                 results.update(zip(group, self.client.save("POST", body, retry=False)))
         return [results[p] for p in creates]
-
-    # --- CampaignMembers ------------------------------------------------------------------------
-
-    def _members_of(
-        self, people: list[Participant], known: KnownMembers | None = None
-    ) -> dict[tuple[str | None, str], membership.Member]:
-        """Their campaigns' members for these Contacts/Leads: those not already known, in one query call."""
-        known = known or KnownMembers()
-        unknown = [p for p in people if p.person_id not in known.looked_up]
-        wanted = lookups.Wanted(
-            contact_ids=frozenset(p.person_id for p in unknown if p.sobject == "Contact"),
-            lead_ids=frozenset(p.person_id for p in unknown if p.sobject == "Lead"),
-        )
-        soqls = lookups.member_queries(wanted, self._lookup_fields(), campaign_ids(people), self.client.url_budget)
-        rows = [row for rows in self.client.query_many(soqls) for row in rows] if soqls else []
-        return {**known.by_person, **membership.index_members([lookups.member_of(row) for row in rows])}
-
-    def _write_members(self, ready: list[Participant], known: KnownMembers) -> None:
-        # New Contacts/Leads cannot be members yet: only existing ones are looked up.
-        existing = self._members_of([p for p in ready if not p.created], known)
-        by_member: dict[tuple[str | None, str], list[Participant]] = {}  # one member per campaign and person
-        for p in ready:
-            by_member.setdefault((p.campaign_id, p.person_id), []).append(p)
-        creates, updates = [], []
-        for member_key, group in by_member.items():
-            last = group[-1]  # the latest participant of the batch decides the status
-            member = existing.get(member_key)
-            if member is None:
-                creates.append(group)
-            else:
-                for p in group:
-                    p.member_id = member.id
-                change = membership.status_update(member, last.status)
-                if change:
-                    updates.append((group, change))
-        self._create_members(creates)
-        self._save_member_updates(updates)
-
-    def _create_members(self, groups: list[list[Participant]]) -> None:
-        if not groups:
-            return
-        body = [membership.new_member(g[-1].campaign_id, g[-1].sobject, g[-1].person_id, g[-1].status) for g in groups]
-        duplicates = []
-        for group, result in zip(groups, self.client.save("POST", body)):
-            if result.get("success"):
-                for p in group:
-                    p.member_id = canonical_id(result["id"])
-                continue
-            error = error_from_save_result(result)
-            if error.code == "DUPLICATE_VALUE":
-                duplicates.append(group)  # created meanwhile (e.g. an earlier, interrupted run)
-            else:
-                for p in group:
-                    p.fail(error, self._final_fingerprint(p, error))
-        if duplicates:
-            self._resolve_duplicates(duplicates)
-
-    def _resolve_duplicates(self, groups: list[list[Participant]]) -> None:
-        found = self._members_of([g[-1] for g in groups])
-        updates = []
-        for group in groups:
-            member = found.get((group[-1].campaign_id, group[-1].person_id))
-            if member is None:
-                error = RecordError("DUPLICATE_VALUE", "Already a campaign member, but not found again; retried next run")
-                for p in group:
-                    p.fail(error, None)  # not final: the next run looks the member up again
-                continue
-            for p in group:
-                p.member_id = member.id
-            change = membership.status_update(member, group[-1].status)
-            if change:
-                updates.append((group, change))
-        self._save_member_updates(updates)
-
-    def _save_member_updates(self, updates: list[tuple[list[Participant], dict]]) -> None:
-        if not updates:
-            return
-        for (group, _), result in zip(updates, self.client.save("PATCH", [change for _, change in updates])):
-            if not result.get("success"):
-                error = error_from_save_result(result)
-                for p in group:
-                    p.fail(error, self._final_fingerprint(p, error))
