@@ -49,6 +49,7 @@ WRITE_PHASES = {"new": 2, "changed": 2, "unchanged": 0, "seeded-new": 2, "seeded
 SALESFORCE_API = re.compile(r"^\w+ /services/data/")
 SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) /services/data/[^/]+/(composite/sobjects|sobjects/)")
 EVENTMAKER_WRITE = re.compile(r"^(PUT|POST|DELETE) ")
+WRITEBACK_READ = re.compile(r"^GET /api/v1/events/\{id\}/guests/\{id\}\.json$")  # the write-back's read of one guest
 TARGET_PROCESS = "target-salesforce-campaign"
 EVENTS = 4
 
@@ -69,6 +70,7 @@ class Measurement:
     salesforce_writes: int = 0
     eventmaker_calls: int = 0
     eventmaker_writes: int = 0
+    writeback_reads: int = 0  # GETs of one guest (the write-back reads each participant before its PUT)
     salesforce_min_calls: int = 0
     salesforce_calls_per_1000: float = 0.0
     eventmaker_calls_per_1000: float = 0.0
@@ -76,6 +78,8 @@ class Measurement:
     target_peak_rss_mb: float | None = None
     latency_floor_s: float | None = None  # runs with added latency: goals.latency_floor_s
     wall_to_floor: float | None = None
+    floor_with_reads_s: float | None = None  # the same floor counting the write-back's GETs like its PUTs
+    wall_to_floor_with_reads: float | None = None
     salesforce_by_endpoint: dict = field(default_factory=dict)
     eventmaker_by_endpoint: dict = field(default_factory=dict)
 
@@ -99,6 +103,7 @@ def economy(measurement: Measurement, salesforce: dict, eventmaker: dict) -> Mea
     measurement.eventmaker_calls = eventmaker["total"]
     measurement.salesforce_writes = calls_matching(salesforce["by_endpoint"], SALESFORCE_WRITE)
     measurement.eventmaker_writes = calls_matching(eventmaker["by_endpoint"], EVENTMAKER_WRITE)
+    measurement.writeback_reads = calls_matching(eventmaker["by_endpoint"], WRITEBACK_READ)
     measurement.salesforce_min_calls = minimum_salesforce_calls(measurement.scenario, n)
     measurement.salesforce_calls_per_1000 = round(measurement.salesforce_calls * 1000 / n, 1)
     measurement.eventmaker_calls_per_1000 = round(measurement.eventmaker_calls * 1000 / n, 1)
@@ -302,6 +307,9 @@ def add_latency_floors(results: list[Measurement], concurrency: int) -> None:
             m.latency_floor_s = latency_floor_s(m.salesforce_calls, m.eventmaker_writes, m.latency_ms,
                                                 floors[m.participants], concurrency)
             m.wall_to_floor = round(m.wall_s / m.latency_floor_s, 2)
+            m.floor_with_reads_s = latency_floor_s(m.salesforce_calls, m.eventmaker_writes + m.writeback_reads,
+                                                   m.latency_ms, floors[m.participants], concurrency)
+            m.wall_to_floor_with_reads = round(m.wall_s / m.floor_with_reads_s, 2)
 
 
 # --------------------------------------------------------------------------- main
@@ -330,7 +338,8 @@ def show(measurement: Measurement) -> None:
                  f" writes {m.salesforce_writes}, logins {m.salesforce_logins})  EM={m.eventmaker_calls} ({m.eventmaker_calls_per_1000}/1k,"
                  f" writes {m.eventmaker_writes})  target RSS {m.target_peak_rss_mb} MB")
     if m.latency_floor_s:
-        line += f"  latency floor {m.latency_floor_s} s, wall/floor {m.wall_to_floor}"
+        line += (f"  latency floor {m.latency_floor_s} s, wall/floor {m.wall_to_floor}; with the write-back's"
+                 f" {m.writeback_reads} GETs {m.floor_with_reads_s} s, wall/floor {m.wall_to_floor_with_reads}")
     print(line, flush=True)
 
 

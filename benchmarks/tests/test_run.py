@@ -55,6 +55,11 @@ def test_latency_floor_is_sequential_calls_plus_concurrent_puts_plus_the_sdk_flo
             measured("new", 10_000, 0, 20.0), Measurement("sdk-floor", 10_000, 0, 3.8, 0)]
     add_latency_floors(runs, 16)
     assert (runs[0].latency_floor_s, runs[0].wall_to_floor) == (42.7, round(50.0 / 42.7, 2))
+    assert runs[0].writeback_reads == 0 and runs[0].floor_with_reads_s == 42.7
+    read_first = measured("new", 10_000, 50, 90.0, {"POST /services/data/{v}/composite": 153},
+                          {"GET /api/v1/events/{id}/guests/{id}.json": 10_000, "PUT /api/v1/events/{id}/guests/{id}.json": 10_000})
+    add_latency_floors([read_first, runs[2]], 16)
+    assert read_first.writeback_reads == 10_000 and read_first.floor_with_reads_s == round(42.7 + 10_000 / 16 * 0.05, 2)
     assert runs[1].latency_floor_s is None  # no added latency: no latency floor
 
 
