@@ -62,8 +62,9 @@ def test_sync_is_incremental_and_the_list_shows_sync_columns_with_overlapping_fi
     assert project.outcomes(project.monitor("sync"))["updated"] == 1
     fixed = project.monitor_json("participants", "--search", victim["uid"])[0]
     assert fixed["sync_status"] == ["synced"] and fixed["error_code"] is None
-    contacts = seeded.salesforce()["records"]["Contact"]
-    assert next(c for c in contacts if c["Id"] == fixed["contact_id"])["Email"] == "fixed.address@example.com"
+    records = seeded.salesforce()["records"]
+    person = next(r for r in records["Contact"] + records["Lead"] if r["Id"] in (fixed["contact_id"], fixed["lead_id"]))
+    assert person["Email"] == "fixed.address@example.com"  # the Contact or Lead it was matched to
     seeded.assert_no_duplicates()
 
 
