@@ -23,7 +23,9 @@ $(VENV)/.installed: $(BIN)/python requirements.txt constraints.txt \
 	touch $@
 
 # Meltano installs each plugin into its own venv under .meltano/.
-.meltano/.installed: $(VENV)/.installed meltano.yml
+# Plugin venvs are rebuilt when meltano.yml or a custom plugin's pinned dependencies change.
+.meltano/.installed: $(VENV)/.installed meltano.yml tap-eventmaker/pyproject.toml \
+		target-salesforce-campaign/pyproject.toml sync-monitor/pyproject.toml
 	$(BIN)/meltano install
 	touch $@
 
