@@ -9,7 +9,8 @@ cleanup only unlinks them, so:
 - once the tap's first message arrives (the tap has then read its config, after its discovery run
   that needs the same file), the target does the same to the tap's file(s) in
   `.meltano/run/$MELTANO_EXTRACTOR_NAME/`, removing the settings whose value is the tap's token;
-  only files written before the target started (this run's), never a later run's.
+  only the file(s) our sibling tap process was started with (this run's: two runs of one tap plugin
+  share its run dir, and the other run's tap may not have read its file yet).
 Files outside a Meltano run directory (a config the user passes by hand) are never touched.
 """
 
@@ -19,7 +20,6 @@ import json
 import logging
 import os
 import re
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -79,14 +79,32 @@ def scrub_meltano_run_files(argv: list[str], secret_keys: Iterable[str]) -> list
     return found
 
 
+def sibling_config_paths(proc: Path = Path("/proc")) -> list[Path]:
+    """The `--config` paths of the other children of our parent process (Meltano runs the tap and
+    the target as siblings), read from /proc; empty where /proc is not there."""
+    parent, paths = os.getppid(), []
+    for entry in proc.glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid != parent or int(entry.name) == os.getpid():
+                continue
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile, or is not ours to read
+        paths.extend(config_paths(argv))
+    return paths
+
+
 def scrub_tap_run_files(own_files: list[Path], extractor: str | None, token_values: Iterable[str],
-                        written_before: float) -> list[Path]:
-    """Scrub the tap's run config files of this run (next to ours, written before `written_before`)."""
+                        tap_configs: Iterable[Path]) -> list[Path]:
+    """Scrub the tap's run config files of this run: those our sibling tap process was started with
+    (never another run's, whose tap may not have read its file yet), in the run dir next to ours."""
     if not own_files or not extractor or "/" in extractor or extractor in (".", ".."):
         return []
-    directory = own_files[0].parent.parent / extractor
-    found = [path for path in directory.glob("tap.*.config.json")
-             if is_meltano_run_file(path, "tap") and path.stat().st_mtime <= written_before]
+    directory = (own_files[0].parent.parent / extractor).resolve()
+    found = [path for path in tap_configs
+             if is_meltano_run_file(path, "tap") and path.resolve().parent == directory and path.is_file()]
     values = [v for v in token_values if v]
     for path in found:
         scrub(path, secret_values=values)
@@ -97,7 +115,6 @@ class RunFiles:
     """This run's Meltano config files: ours scrubbed at once, the tap's when `tap_started` says so."""
 
     def __init__(self, argv: list[str], secret_keys: Iterable[str]) -> None:
-        self.started = time.time()
         self.own = scrub_meltano_run_files(argv, secret_keys)
         self._tap_done = False
 
@@ -105,4 +122,4 @@ class RunFiles:
         """The tap's first message arrived: scrub its file(s), once."""
         if not self._tap_done:
             self._tap_done = True
-            scrub_tap_run_files(self.own, extractor, [v for v in token_values if v], self.started)
+            scrub_tap_run_files(self.own, extractor, [v for v in token_values if v], sibling_config_paths())

@@ -5,7 +5,9 @@ import json
 import logging
 import os
 import stat
+import subprocess
 import sys
+import time
 
 import pytest
 
@@ -95,18 +97,38 @@ def test_the_taps_run_file_of_this_run_is_scrubbed_at_the_taps_first_message(run
     tap_dir.mkdir(mode=0o755)
     ours = tap_dir / "tap.0f0e9c1e-33a4-4a5e-9a55-2a4b6f3f0c11.config.json"
     ours.write_text(json.dumps({"api_url": "http://em", "auth_token": "emSECRET", "page_size": 500}))
-    os.utime(ours, (1, 1))  # written by Meltano before the target started
+    # Another run of the same tap plugin shares the run dir; its tap may not have read its file yet.
+    other = tap_dir / "tap.1f0e9c1e-33a4-4a5e-9a55-2a4b6f3f0c11.config.json"
+    other.write_text(json.dumps({"auth_token": "emSECRET"}))
+    os.utime(other, (1, 1))  # written before this target started, too
+    monkeypatch.setattr(run_config, "sibling_config_paths", lambda: [ours])  # our sibling tap's --config
     monkeypatch.setattr(sys, "argv", ["target-salesforce-campaign", "--config", str(run_file)])
     monkeypatch.setenv("MELTANO_EXTRACTOR_NAME", "tap-eventmaker")
     monkeypatch.setenv("MELTANO_EXTRACT_AUTH_TOKEN", "emSECRET")
     target = TargetSalesforceCampaign(config=json.loads(run_file.read_text()))
-    later = tap_dir / "tap.1f0e9c1e-33a4-4a5e-9a55-2a4b6f3f0c11.config.json"  # another run's, after ours started
-    later.write_text(json.dumps({"auth_token": "emSECRET"}))
     assert "emSECRET" in ours.read_text(), "scrubbed before the tap could read it (its discovery needs it)"
     target.get_sink_class("events")
     assert json.loads(ours.read_text()) == {"api_url": "http://em", "page_size": 500}
     assert stat.S_IMODE(ours.stat().st_mode) == 0o600 and stat.S_IMODE(tap_dir.stat().st_mode) == 0o700
-    assert "emSECRET" in later.read_text()
+    assert "emSECRET" in other.read_text(), "another run's tap file must keep its token"
+
+
+def test_sibling_config_paths_are_read_from_the_processes_of_our_parent(tmp_path, monkeypatch):
+    wanted = tmp_path / "tap.0f0e9c1e-33a4-4a5e-9a55-2a4b6f3f0c11.config.json"
+    code = "import sys, time; time.sleep(30)"
+    sibling = subprocess.Popen([sys.executable, "-c", code, "--config", str(wanted)])
+    try:
+        monkeypatch.setattr(os, "getppid", os.getpid)  # our children stand for the target's siblings
+        deadline = time.monotonic() + 10  # until the children's command lines are in /proc
+        while wanted not in run_config.sibling_config_paths() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        found = run_config.sibling_config_paths()
+        assert wanted in found
+        monkeypatch.setattr(os, "getppid", lambda: sibling.pid)  # a parent with no children: nothing
+        assert run_config.sibling_config_paths() == []
+    finally:
+        sibling.kill()
+        sibling.wait()
 
 
 def test_a_run_file_that_cannot_be_scrubbed_is_reported_and_the_target_still_starts(run_file, monkeypatch, caplog):
