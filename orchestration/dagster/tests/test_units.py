@@ -118,6 +118,7 @@ def test_the_schedules_are_meltano_ymls():
     declared = {entry["job"]: entry for entry in yaml.safe_load((PROJECT / "meltano.yml").read_text())["schedules"]}
     assert {job: (s.name, s.interval, s.env) for job, s in SCHEDULES.items()} == {
         job: (entry["name"], entry["interval"], entry.get("env", {})) for job, entry in declared.items()}
+    assert export_command("dagster-run", SCHEDULES["export"].env).env["MELTANO_RUN_FULL_REFRESH"] == "true"
 
 
 def test_the_sync_schedule_requests_one_run_per_event_not_already_pending():

@@ -56,9 +56,9 @@ def sync_command(event_id: str, dagster_run_id: str, meltano_run_id: str) -> Mel
 
 
 def export_command(dagster_run_id: str, schedule_env: dict[str, str]) -> MeltanoCommand:
-    """The export job with its meltano.yml schedule's environment (a full refresh)."""
+    """The export job with its meltano.yml schedule's environment (`MELTANO_RUN_FULL_REFRESH=true`)."""
     env = {**schedule_env, "MELTANO_JOB_TRIGGER": trigger("export", dagster_run_id)}
-    return MeltanoCommand(checked(["run", "--full-refresh", EXPORT_JOB]), env)
+    return MeltanoCommand(checked(["run", EXPORT_JOB]), env)
 
 
 def events_command() -> MeltanoCommand:
