@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-DEFAULT_PROGRESS_INTERVAL = 5.0
+DEFAULT_PROGRESS_INTERVAL = 5
 
 
 class ProgressReporter:
