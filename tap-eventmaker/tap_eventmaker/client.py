@@ -53,16 +53,25 @@ def page_records(response: requests.Response) -> tuple[dict, ...]:
 
 
 class ShortPagePaginator(PageNumberPaginator):
-    """Pages numbered from 1; a page with fewer records than asked for is the last one."""
+    """Pages numbered from 1; a page with fewer records than asked for is the last one.
+
+    So is a page holding only records already seen: some collections ignore paging and answer
+    everything every time, and a page served twice must not loop.
+    """
 
     def __init__(self, page_size: int) -> None:
         """Start at page 1, expecting ``page_size`` records per full page."""
         super().__init__(start_value=1)
         self.page_size = page_size
+        self._seen: set = set()
 
     def has_more(self, response: requests.Response) -> bool:
-        """Stop after a short page: the API gives no total, no cursor, no Link header."""
-        return len(page_records(response)) >= self.page_size
+        """Stop after a short page (the API gives no total, no cursor, no Link header) or a repeat."""
+        records = page_records(response)
+        ids = {record.get("_id") for record in records}
+        repeated = ids <= self._seen
+        self._seen |= ids
+        return len(records) >= self.page_size and not repeated
 
 
 class SameHostRedirectSession(requests.Session):

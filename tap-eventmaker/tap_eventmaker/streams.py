@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
+import re
 import typing as t
+from http import HTTPStatus
+from urllib.parse import quote, urlsplit
 
 from singer_sdk.pagination import SinglePagePaginator
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
 from tap_eventmaker import schemas
-from tap_eventmaker.client import EventmakerStream, ShortPagePaginator
+from tap_eventmaker.client import EventmakerStream, ShortPagePaginator, page_records
+from tap_eventmaker.completeness import Check, Unproven, stamp
+from tap_eventmaker.read_plan import DEFAULT_CLOCK_SKEW_MARGIN_SECONDS, LAST_FULL_PASS, ReadPlan, plan_read
 from tap_eventmaker.records import prepare_guest
 from tap_eventmaker.selection import ParticipantSelection
-from tap_eventmaker.timestamps import parse_timestamp, to_utc_iso
+from tap_eventmaker.window import Window, window_end
 
 if t.TYPE_CHECKING:
-    import datetime as dt
-
     import requests
     from singer_sdk.helpers.types import Context
+
+ONE_GUEST_PATH = re.compile(r"/guests/[^/]+\.json$")
 
 
 class EventsStream(EventmakerStream):
@@ -55,8 +62,8 @@ class EventsStream(EventmakerStream):
         return {} if self.event_ids else super().get_url_params(context, next_page_token)
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
-        """The event id, plus its ``guest_count`` for the participants' count cross-check."""
-        return {"event_id": record["_id"], "guest_count": record.get("guest_count")}
+        """The event id."""
+        return {"event_id": record["_id"]}
 
 
 class GuestCategoriesStream(EventmakerStream):
@@ -79,8 +86,11 @@ class GuestCategoriesStream(EventmakerStream):
 class GuestsStream(EventmakerStream):
     """Participants of each event with their Salesforce sync state; incremental on ``updated_at``.
 
-    State partition: ``{"event_id": ...}``. The API's ``updated_since`` is sent, and
-    ``updated_at`` is checked here too, since the real API ignores parameters it does not know.
+    State partition: ``{"event_id": ...}``, with ``last_full_pass_at``. Each run reads one window,
+    ``bookmark <= updated_at < run start - clock_skew_margin_seconds`` (the whole event on a full
+    pass), checks that the read missed nothing (``completeness.py``), and only then lets the SDK move
+    the bookmark, to the latest ``updated_at`` read. ``updated_at`` is checked here too, since the real
+    API ignores parameters it does not know.
     """
 
     name = "guests"
@@ -92,16 +102,23 @@ class GuestsStream(EventmakerStream):
     schema = schemas.GUEST
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Set up the per-event bookkeeping of the partition being read."""
+        """Set up the bookkeeping of the partition being read."""
         super().__init__(*args, **kwargs)
         self._query: dict[str, str] = {}
-        self._expected_count: int | None = None
+        self._window: Window | None = None
+        self._read_context: Context | None = None
         self._pages_read = 0
 
     @functools.cached_property
     def selection(self) -> ParticipantSelection:
         """Participant filters of this run (none for the main pipeline)."""
         return ParticipantSelection.from_config(self.config)
+
+    @functools.cached_property
+    def run_end(self) -> str:
+        """The run's window end, the same for every event: start minus the clock-skew margin."""
+        margin = float(self.config.get("clock_skew_margin_seconds", DEFAULT_CLOCK_SKEW_MARGIN_SECONDS))
+        return window_end(dt.datetime.now(dt.timezone.utc), margin)
 
     @property
     def replication_method(self) -> str:
@@ -110,22 +127,21 @@ class GuestsStream(EventmakerStream):
             return REPLICATION_FULL_TABLE
         return super().replication_method
 
-    def get_replication_key_signpost(self, context: Context | None = None) -> t.Any:
-        """No signpost (no bookmark at all) in a filtered run."""
-        return None if self.selection.is_filtered else super().get_replication_key_signpost(context)
+    def get_replication_key_signpost(self, context: Context | None = None) -> str | None:
+        """The run's window end (no bookmark at all in a filtered run)."""
+        return None if self.selection.is_filtered else self.run_end
 
     def preprocess_context(self, context: Context) -> dict:
-        """Keep ``guest_count`` aside; the state partition is ``{"event_id": ...}`` only."""
-        self._expected_count = context.get("guest_count")
+        """The state partition is ``{"event_id": ...}`` only."""
         return {"event_id": context["event_id"]}
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
-        """Paging, the current filter query, custom fields if asked, and ``updated_since``."""
+        """Paging, the current filter query, custom fields if asked, and the window's bounds."""
         params = {**super().get_url_params(context, next_page_token), **self._query}
         if self.config.get("include_guest_metadata"):
             params["guest_metadata"] = "true"
-        if since := self.get_starting_timestamp(context):
-            params["updated_since"] = to_utc_iso(since)
+        if self._window is not None:
+            params.update(self._window.params())
         return params
 
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
@@ -140,49 +156,121 @@ class GuestsStream(EventmakerStream):
         self._pages_read += 1
         yield from super().parse_response(response)
 
+    def window_page(self, window: Window, page: int) -> tuple[dict, ...]:
+        """One page of ``window`` (for the completeness check)."""
+        self._window = window
+        return page_records(self._send(self.prepare_request(self._read_context, page)))
+
+    def guest(self, guest_id: str) -> dict | None:
+        """One guest as it is now, ``None`` once deleted (for the completeness check)."""
+        url = f"{self.get_url(self._read_context).removesuffix('.json')}/{quote(guest_id, safe='')}.json"
+        response = self._send(self.build_prepared_request(method="GET", url=url, headers=self.http_headers))
+        return None if response.status_code == HTTPStatus.NOT_FOUND else page_records(response)[0]
+
+    def _send(self, request: requests.PreparedRequest) -> requests.Response:
+        """Send one request with the stream's retries."""
+        return self.request_decorator(self._request)(request, self._read_context)
+
+    def validate_response(self, response: requests.Response) -> None:
+        """As for every stream, except that a 404 for one guest means it was deleted."""
+        if response.status_code == HTTPStatus.NOT_FOUND and ONE_GUEST_PATH.search(urlsplit(response.url).path):
+            return
+        super().validate_response(response)
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        """Not per record: ``get_records`` hands the SDK one value once the read is proven complete."""
+
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        """Yield each wanted participant once, then log the event's page and record counts."""
-        since = self.get_starting_timestamp(context)
-        self._pages_read = 0
-        seen: set[str] = set()
-        emitted = 0
-        for raw in super().get_records(context):
-            guest_id = raw.get("_id")
-            if not guest_id:
-                self.logger.warning("Skipping a participant without _id (uid=%r)", raw.get("uid"))
-                continue
-            if guest_id in seen:
-                continue
-            seen.add(guest_id)
-            guest = prepare_guest(raw, include_metadata=bool(self.config.get("include_guest_metadata")))
-            if guest["updated_at"] is None:
-                self.logger.warning(
-                    "Participant %s has no readable updated_at (%r): emitted, moves no bookmark",
-                    guest_id, raw.get("updated_at"),
-                )
-            if self._is_wanted(guest, since):
-                emitted += 1
-                yield guest
+        """Yield each wanted participant once; move the bookmark only over a read proven complete."""
+        self._read_context, self._pages_read = context, 0
         event_id = (context or {}).get("event_id")
-        self.logger.info(
-            "Event %s: %d pages read, %d distinct participants read, %d emitted",
-            event_id, self._pages_read, len(seen), emitted,
+        plan = None if self.selection.is_filtered else plan_read(
+            event_id=event_id,
+            partition_state=self.get_context_state(context),
+            starting_value=self.get_starting_replication_key_value(context),
+            config=self.config,
+            run_end=self.run_end,
         )
-        if since is None and not self.selection.is_filtered:
-            self._check_guest_count(event_id, len(seen))
+        self._window = plan.window if plan else None
+        read = ReadLog()
+        for raw in super().get_records(context):
+            yield from self._emit(raw, plan, read)
+        proven = plan is not None and (yield from self._check(plan, read, event_id))
+        self._window = None
+        self.logger.info(
+            "Event %s: %d pages read, %d distinct participants read, %d emitted%s",
+            event_id, self._pages_read, len(read.ids), read.emitted,
+            f", {read.recovered} found by the completeness check" if read.recovered else "",
+        )
+        if proven:
+            self._release_bookmark(plan, read, context)
 
-    def _is_wanted(self, guest: dict, since: dt.datetime | None) -> bool:
-        """Changed since the bookmark (a guest without timestamp always is) and selected."""
-        updated_at = parse_timestamp(guest.get("updated_at"))
-        if since and updated_at and updated_at < since:
-            return False
-        return self.selection.matches(guest)
-
-    def _check_guest_count(self, event_id: str | None, read: int) -> None:
-        """Warn when a full read disagrees with the event's ``guest_count``."""
-        expected = self._expected_count
-        if isinstance(expected, int) and expected != read:
+    def _emit(self, raw: dict, plan: ReadPlan | None, read: ReadLog) -> t.Iterator[dict]:
+        """Yield ``raw`` as a record if it is new, in the window (if any) and selected."""
+        guest_id = raw.get("_id")
+        if not guest_id:
+            self.logger.warning("Skipping a participant without _id (uid=%r)", raw.get("uid"))
+            return
+        moment = stamp(raw)
+        if (guest_id, moment) in read.versions:
+            return
+        read.versions.add((guest_id, moment))
+        read.ids.add(guest_id)
+        if moment is None:
             self.logger.warning(
-                "Event %s: read %d distinct participants but the event's guest_count is %d",
-                event_id, read, expected,
+                "Participant %s has no readable updated_at (%r): emitted, moves no bookmark",
+                guest_id, raw.get("updated_at"),
             )
+        elif plan is not None:
+            if moment not in plan.window:
+                read.outside += 1  # the API ignored the bounds, or it changed since: the next run's
+                return
+            read.known[guest_id] = moment
+            read.latest = max(read.latest or moment, moment)
+            read.older_than_bookmark += bool(plan.bookmark and moment < plan.bookmark)
+        guest = prepare_guest(raw, include_metadata=bool(self.config.get("include_guest_metadata")))
+        if self.selection.matches(guest):
+            read.emitted += 1
+            yield guest
+
+    def _check(self, plan: ReadPlan, read: ReadLog, event_id: str | None) -> t.Iterator[dict]:
+        """Run the completeness check, emitting what it finds; return whether the read is proven."""
+        check = Check(self, plan.window, dict(read.known), bounds_honoured=not read.outside)
+        try:
+            for raw in check.run():
+                read.recovered += 1
+                yield from self._emit(raw, plan, read)
+        except Unproven as why:
+            self.logger.warning(
+                "Event %s: the read of %s cannot be shown complete (%s): the bookmark stays at %s",
+                event_id, plan.window, why, plan.stored_bookmark,
+            )
+            return False
+        return True
+
+    def _release_bookmark(self, plan: ReadPlan, read: ReadLog, context: Context | None) -> None:
+        """Hand the SDK the latest ``updated_at`` read, and note a completed full pass."""
+        if read.latest is not None:
+            super()._increment_stream_state({self.replication_key: read.latest}, context=context)
+        if plan.full_pass:
+            self.get_context_state(context)[LAST_FULL_PASS] = plan.window.before
+            if read.older_than_bookmark:
+                self.logger.warning(
+                    "Event %s: the full pass found %d participants updated before the bookmark %s "
+                    "(imported with their original dates?); they were sent",
+                    (context or {}).get("event_id"), read.older_than_bookmark, plan.bookmark,
+                )
+
+
+@dataclasses.dataclass
+class ReadLog:
+    """What one event's read saw."""
+
+    versions: set = dataclasses.field(default_factory=set)
+    ids: set = dataclasses.field(default_factory=set)
+    known: dict = dataclasses.field(default_factory=dict)
+    latest: str | None = None
+    emitted: int = 0
+    recovered: int = 0
+    outside: int = 0
+    older_than_bookmark: int = 0

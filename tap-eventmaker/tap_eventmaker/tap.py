@@ -16,6 +16,7 @@ from tap_eventmaker.client import (
     DEFAULT_RETRY_BACKOFF_SECONDS,
     MAX_PAGE_SIZE,
 )
+from tap_eventmaker.read_plan import DEFAULT_CLOCK_SKEW_MARGIN_SECONDS, DEFAULT_FULL_PASS_INTERVAL_HOURS
 from tap_eventmaker.selection import SYNC_STATUS_VALUES, ParticipantSelection
 
 if t.TYPE_CHECKING:
@@ -103,6 +104,25 @@ class TapEventmaker(Tap):
                 "of a list: synced (at least once), error (last sync failed), never (neither, "
                 "so alone). ['synced', 'error'] = synced before and failed since. Evaluated by "
                 "the tap; makes the run a filtered run."
+            ),
+        ),
+        th.Property(
+            "full_pass_interval_hours",
+            th.NumberType(minimum=0),
+            default=DEFAULT_FULL_PASS_INTERVAL_HOURS,
+            description=(
+                "Read each event in full (from start_date) when its last full pass is this old, "
+                "to find participants whose updated_at is older than the bookmark (imports keeping "
+                "their dates). 0 = every run."
+            ),
+        ),
+        th.Property(
+            "clock_skew_margin_seconds",
+            th.NumberType(minimum=0),
+            default=DEFAULT_CLOCK_SKEW_MARGIN_SECONDS,
+            description=(
+                "A run reads participants updated until its start minus this margin, and leaves "
+                "later changes to the next run; must exceed the clock difference with Eventmaker."
             ),
         ),
         th.Property(

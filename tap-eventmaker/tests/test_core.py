@@ -11,7 +11,7 @@ from singer_sdk.testing import SuiteConfig, TapTestRunner, get_tap_test_class
 from tap_eventmaker.tap import TapEventmaker
 
 # The URL is only known once the sandbox runs; the runner below fills it in.
-SAMPLE_CONFIG = {"api_url": "http://127.0.0.1:1", "auth_token": "sandbox-token", "page_size": 50}
+SAMPLE_CONFIG = {"api_url": "http://127.0.0.1:1", "auth_token": "sandbox-token", "page_size": 50, "clock_skew_margin_seconds": 0}
 SUITE_CONFIG = SuiteConfig(max_records_limit=150)
 
 _StandardTests = get_tap_test_class(TapEventmaker, config=SAMPLE_CONFIG, suite_config=SUITE_CONFIG)

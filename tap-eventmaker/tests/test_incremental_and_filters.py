@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_eventmaker.tap import TapEventmaker
+from tap_eventmaker.timestamps import to_utc_iso
 
 API = "https://eventmaker.test"
 TOKEN = "s3cret-token"
@@ -27,11 +29,15 @@ GUESTS = [
     {"_id": "4" * 24, "uid": "new-both", "updated_at": "2026-11-12T08:00:00Z", "third_party_applications_refs": BOTH},
     {"_id": "5" * 24, "uid": "new-never", "updated_at": "2026-11-11T08:00:00Z"},
 ]
+LAST_FULL_PASS = to_utc_iso(dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))  # no full pass due
 STATE = {
     "bookmarks": {
         "guests": {
             "partitions": [
-                {"context": {"event_id": EVENT}, "replication_key": "updated_at", "replication_key_value": BOOKMARK},
+                {
+                    "context": {"event_id": EVENT}, "replication_key": "updated_at", "replication_key_value": BOOKMARK,
+                    "last_full_pass_at": LAST_FULL_PASS,
+                },
             ]
         }
     }

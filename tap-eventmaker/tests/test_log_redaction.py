@@ -26,7 +26,7 @@ def test_a_debug_run_with_a_reset_and_a_503_never_logs_the_token(eventmaker_sand
     eventmaker_sandbox.inject_fault(f"GET {GUESTS_PATH}", count=1, status=503, body={"error": "busy"})
     config = tmp_path / "config.json"
     config.write_text(json.dumps({
-        "api_url": eventmaker_sandbox.url, "auth_token": token, "retry_backoff_seconds": 0,
+        "api_url": eventmaker_sandbox.url, "auth_token": token, "retry_backoff_seconds": 0, "clock_skew_margin_seconds": 0,
         "event_ids": [dataset.eventmaker["events"][0]["_id"]],
     }))
     tap = Path(sys.executable).with_name("tap-eventmaker")
