@@ -20,6 +20,8 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -27,7 +29,6 @@ import requests
 from sandbox.common.faults import Fault
 from sandbox.meltano_project import StandIns, WorkDir, isolated_env
 
-SALESFORCE_WRITE = re.compile(r"^(POST|PATCH|PUT|DELETE) /services/data/")
 EVENTMAKER_WRITE = re.compile(r"^PUT /api/v1/events/[^/]+/guests/")
 SYNC_STATE_KEY = "salesforce"
 
@@ -70,10 +71,16 @@ def clean_guest(event_id: str, index: int, **overrides) -> dict:
     return guest
 
 
-def clean_dataset(participants: int, events: int = 2) -> dict:
-    """An Eventmaker load payload of valid participants spread over `events` events."""
+def clean_dataset(participants: int, events: int = 2, shared_every: int = 0) -> dict:
+    """An Eventmaker load payload of valid participants spread over `events` events (participant i in
+    event i % events). With `shared_every` n, participant i with i % n == 1 is participant i - 1's
+    person (same email and name) in the next event: one person, two events."""
     event_ids = [object_id(0xE7E7, number) for number in range(events)]
-    return {**events_payload(event_ids), "guests": [clean_guest(event_ids[i % events], i) for i in range(participants)]}
+    guests = [clean_guest(event_ids[i % events], i) for i in range(participants)]
+    for i, guest in enumerate(guests):
+        if shared_every and i % shared_every == 1:
+            guest.update({k: guests[i - 1][k] for k in ("email", "first_name", "last_name", "company_name")})
+    return {**events_payload(event_ids), "guests": guests}
 
 
 # --------------------------------------------------------------------------- running
@@ -105,6 +112,58 @@ def _run_quietly(func) -> tuple[str, str, BaseException | None]:
     return out.getvalue(), err.getvalue(), error
 
 
+@dataclass(frozen=True)
+class SalesforceCall:
+    """One REST API request as the target sent it: method, URL path, JSON body."""
+
+    method: str
+    path: str
+    body: object
+
+    @classmethod
+    def of(cls, request: requests.PreparedRequest) -> "SalesforceCall":
+        raw = request.body.decode() if isinstance(request.body, bytes) else request.body
+        return cls(request.method, urlsplit(request.url).path, json.loads(raw) if raw else None)
+
+    @property
+    def resource(self) -> str:
+        """The path under the API version: `composite`, `composite/sobjects/Lead/Eventmaker_Key__c`, ..."""
+        return re.sub(r"^/services/data/v[\d.]+/", "", self.path)
+
+    @property
+    def subrequests(self) -> list[tuple[str, str]]:
+        """(method, url) of a Composite call's subrequests ([] for any other call)."""
+        if self.resource != "composite" or not isinstance(self.body, dict):
+            return []
+        return [(sub.get("method", "GET").upper(), sub.get("url", "")) for sub in self.body.get("compositeRequest", [])]
+
+    @property
+    def record_types(self) -> set[str]:
+        """The sObject types of a Collections call's records."""
+        records = self.body.get("records", []) if isinstance(self.body, dict) else []
+        return {r.get("attributes", {}).get("type") for r in records if isinstance(r, dict)}
+
+    @property
+    def writes(self) -> bool:
+        """A write: any call but a GET, a query, or a Composite call whose subrequests all are GETs
+        (the start-of-run reads, the lookups); Collections creates, updates, upserts, deletes are writes."""
+        if self.method == "GET" or self.resource in ("query", "queryAll"):
+            return False
+        if self.resource == "composite":
+            return not self.subrequests or any(method != "GET" for method, _ in self.subrequests)
+        return True
+
+    def __str__(self) -> str:
+        subs = ", ".join(f"{m} {u}" for m, u in self.subrequests)
+        return f"{self.method} {self.resource}" + (f" [{subs}]" if subs else "")
+
+
+def calls_matching(calls: list[SalesforceCall], match: str) -> list[SalesforceCall]:
+    """The calls a sandbox fault `match` ("<METHOD or *> <path regex>") applies to, in order."""
+    spec = Fault.from_spec({"match": match})
+    return [call for call in calls if spec.matches(call.method, call.path)]
+
+
 class Pipeline:
     """tap-eventmaker → target-salesforce-campaign on the two sandbox fixtures, state kept between runs."""
 
@@ -120,6 +179,7 @@ class Pipeline:
         # guest `_id` -> fields as the real API could serve them but the sandbox refuses to store
         # (an unknown or missing status): applied to the tap's records before the target reads them.
         self.served_overrides: dict[str, dict] = {}
+        self.salesforce_calls: list[SalesforceCall] = []  # every run's, in order (cleared by `assert_converged`)
 
     @property
     def tap_config(self) -> dict:
@@ -138,11 +198,16 @@ class Pipeline:
                ("login_url", "username", "password", "security_token", "client_id", "client_secret")
                if key in credentials},
             "ca_bundle": str(self.salesforce.ca_bundle),
-            "campaign_id": self.salesforce.campaign_id,
+            **({} if self.campaign_per_event else {"campaign_id": self.salesforce.campaign_id}),
             "eventmaker_api_url": self.eventmaker.url,
             "eventmaker_auth_token": self.eventmaker.auth_token,
             **self.target_settings,
         }
+
+    @property
+    def campaign_per_event(self) -> bool:
+        """Each event in a campaign of its own (mapped or found by campaign_event_field), not one `campaign_id`."""
+        return bool(self.target_settings.get("campaign_mapping") or self.target_settings.get("campaign_event_field"))
 
     def load(self, eventmaker_payload: dict, salesforce_payload: dict | None = None) -> None:
         self.eventmaker.store.load(eventmaker_payload)
@@ -167,13 +232,25 @@ class Pipeline:
             target.process_lines(messages)
             target.process_endofpipe()
 
-        target_out, target_err, target_error = _run_quietly(load)
+        with self._recording_salesforce_calls():
+            target_out, target_err, target_error = _run_quietly(load)
         states = [json.loads(line) for line in target_out.splitlines() if line.strip()]
         if states:
             self.state = states[-1]
         result = RunResult(states, tap_error, target_error, "\n".join([tap_err, target_err, self.caplog.text]))
         self.runs.append(result)
         return result
+
+    def _recording_salesforce_calls(self):
+        """Every REST API request the target sends to the Salesforce sandbox, body included, into `salesforce_calls`."""
+        send, api = requests.Session.send, f"{self.salesforce.url}/services/data/"
+
+        def recording_send(session, request, **kwargs):
+            if request.url.startswith(api):
+                self.salesforce_calls.append(SalesforceCall.of(request))
+            return send(session, request, **kwargs)
+
+        return mock.patch.object(requests.Session, "send", recording_send)
 
     def _as_served(self, line: str) -> str:
         """A Singer line with `served_overrides` applied to its guest record, if any."""
@@ -255,17 +332,23 @@ class Outcome:
 
     guests: list[dict]
     records: dict[str, list[dict]] = field(default_factory=dict)
-    campaign_id: str = ""
+    campaign_id: str = ""  # every event's campaign; "" when each event has its own
+    campaign_mapping: dict[str, str] = field(default_factory=dict)
+    campaign_event_field: str = ""
 
     @classmethod
     def read(cls, pipeline: Pipeline) -> "Outcome":
         eventmaker = _snapshot(pipeline.eventmaker)
         salesforce = _snapshot(pipeline.salesforce)
+        settings = getattr(pipeline, "target_settings", {})
+        per_event = getattr(pipeline, "campaign_per_event", False)
         return cls(
             guests=list(eventmaker["guests"]),
             # As SOQL sees it: deleted records (and their cascaded CampaignMembers) sit in the recycle bin.
             records={name: [r for r in rows if not r.get("IsDeleted")] for name, rows in salesforce["records"].items()},
-            campaign_id=pipeline.salesforce.campaign_id,
+            campaign_id="" if per_event else pipeline.salesforce.campaign_id,
+            campaign_mapping=dict(settings.get("campaign_mapping") or {}),
+            campaign_event_field=settings.get("campaign_event_field") or "",
         )
 
     def guest(self, guest_id: str) -> dict:
@@ -279,11 +362,24 @@ class Outcome:
                  if (r.get("Email") or "").lower() == wanted and not r.get("IsConverted")]
         return contacts + leads
 
-    def members(self) -> list[dict]:
-        return [m for m in self.records.get("CampaignMember", []) if m.get("CampaignId") == self.campaign_id]
+    def campaign_of(self, event_id: str) -> str:
+        """The event's campaign: the one `campaign_id`, its mapping, or the one Campaign carrying its `_id`."""
+        if self.campaign_id:
+            return self.campaign_id
+        if event_id in self.campaign_mapping:
+            return self.campaign_mapping[event_id]
+        found = [c["Id"] for c in self.records.get("Campaign", []) if c.get(self.campaign_event_field) == event_id]
+        assert len(found) == 1, f"event {event_id}: {len(found)} Campaigns carry it in {self.campaign_event_field}"
+        return found[0]
 
-    def members_of(self, person_id: str) -> list[dict]:
-        return [m for m in self.members() if person_id in (m.get("ContactId"), m.get("LeadId"))]
+    def members(self) -> list[dict]:
+        """CampaignMembers of the runs' campaigns (all of them when each event has its own)."""
+        return [m for m in self.records.get("CampaignMember", [])
+                if not self.campaign_id or m.get("CampaignId") == self.campaign_id]
+
+    def members_of(self, person_id: str, campaign_id: str | None = None) -> list[dict]:
+        return [m for m in self.members() if person_id in (m.get("ContactId"), m.get("LeadId"))
+                and (campaign_id is None or m.get("CampaignId") == campaign_id)]
 
     def record(self, sobject: str, record_id: str) -> dict | None:
         return next((r for r in self.records.get(sobject, []) if r.get("Id") == record_id), None)
@@ -321,21 +417,24 @@ def assert_bookmarks_never_pass_unaccounted(state: dict, outcome: Outcome) -> No
 
 
 def assert_person_and_member_once(outcome: Outcome, guest: dict) -> None:
-    """Invariant 1 for one synced participant: one Contact or Lead, one CampaignMember, IDs written back."""
+    """Invariant 1 for one synced participant: one Contact or Lead per uniqueness key (Email), one
+    CampaignMember of it in the participant's event's campaign, IDs written back."""
     entry = sync_entry(guest)
     people = outcome.people_with_email(guest["email"])
     assert len(people) == 1, f"{guest['email']}: {len(people)} Contacts/Leads {[p['Id'] for p in people]}"
     person = people[0]
     assert person["Id"] in (entry.get("contact_id"), entry.get("lead_id")), (guest["_id"], entry, person["Id"])
-    members = outcome.members_of(person["Id"])
-    assert len(members) == 1, f"{guest['email']}: {len(members)} CampaignMembers"
+    campaign = outcome.campaign_of(guest["event_id"])
+    members = outcome.members_of(person["Id"], campaign)
+    assert len(members) == 1, f"{guest['email']}: {len(members)} CampaignMembers in campaign {campaign}"
     assert entry.get("campaign_member_id") == members[0]["Id"], (guest["_id"], entry)
 
 
 def assert_no_duplicate_members(outcome: Outcome) -> None:
-    owners = Counter(m.get("ContactId") or m.get("LeadId") for m in outcome.members())
+    """At most one CampaignMember per person per campaign."""
+    owners = Counter((m.get("CampaignId"), m.get("ContactId") or m.get("LeadId")) for m in outcome.members())
     duplicated = {owner: n for owner, n in owners.items() if n > 1}
-    assert not duplicated, f"duplicate CampaignMembers: {duplicated}"
+    assert not duplicated, f"duplicate CampaignMembers (campaign, person): {duplicated}"
 
 
 def assert_all_synced(pipeline: Pipeline, guest_ids: list[str] | None = None) -> Outcome:
@@ -359,14 +458,22 @@ def write_requests(sandbox, pattern: re.Pattern) -> list[str]:
     return [f"{r['method']} {r['path']}" for r in sandbox.requests() if pattern.search(f"{r['method']} {r['path']}")]
 
 
+def salesforce_writes(pipeline: Pipeline) -> list[str]:
+    """The Salesforce writes the target sent (by Composite subrequests and Collections methods)."""
+    return [str(call) for call in pipeline.salesforce_calls if call.writes]
+
+
 def assert_converged(pipeline: Pipeline) -> None:
-    """Invariant 5: one more run with nothing changed makes no Salesforce write and no write-back."""
+    """Invariant 5: one more run with nothing changed makes no Salesforce write and no write-back;
+    the Salesforce records are exactly as before (so no write went unnoticed either)."""
     pipeline.eventmaker.clear_requests()
-    pipeline.salesforce.clear_requests()
+    pipeline.salesforce_calls.clear()
+    before = _snapshot(pipeline.salesforce)["records"]
     result = pipeline.run()
     assert result.ok, (result.tap_error, result.target_error)
-    assert write_requests(pipeline.salesforce, SALESFORCE_WRITE) == []
+    assert salesforce_writes(pipeline) == []
     assert write_requests(pipeline.eventmaker, EVENTMAKER_WRITE) == []
+    assert _snapshot(pipeline.salesforce)["records"] == before, "the converged run changed Salesforce records"
 
 
 # --------------------------------------------------------------------------- the real `meltano run`

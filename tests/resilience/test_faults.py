@@ -9,14 +9,25 @@ import time
 import pytest
 
 PARTICIPANTS = 40  # 4 target batches of 10, 2 events, 2 pages of 10 per event
+SHARED_EVERY = 4  # every 4th participant of the 2nd event is a person of the 1st: 5 people in both campaigns
+
+# As the sandbox environment of meltano.yml: each event in a campaign of its own (the 1st event's
+# campaign carries its _id, the 2nd is created by the run), creates are upserts on the normalised key.
+CAMPAIGN_PER_EVENT = {
+    "campaign_event_field": "Eventmaker_Event_Id__c",
+    "create_missing_campaigns": True,
+    "external_id_field": "Eventmaker_Id__c",
+    "key_external_id_field": "Eventmaker_Key__c",
+}
 
 # The sandbox's fault format: "<METHOD or *> <path regex>" (contracts §3).
-QUERY = r"GET ^/services/data/v[\d.]+/query"  # one query at start (the campaign's member statuses)
-LOOKUPS = r"POST ^/services/data/v[\d.]+/composite$"  # each batch's lookup queries, in one Composite call
-COLLECTION_CREATE = r"POST ^/services/data/v[\d.]+/composite/sobjects"
+COMPOSITE = r"POST ^/services/data/v[\d.]+/composite$"  # the start-of-run reads, then each batch's lookups
+PERSON_UPSERT = r"PATCH ^/services/data/v[\d.]+/composite/sobjects/(Contact|Lead)/"
+COLLECTION_CREATE = r"POST ^/services/data/v[\d.]+/composite/sobjects$"  # members (and people, with no key field)
 ANY_SALESFORCE_CALL = r"* ^/services/data/v[\d.]+/(query|composite|sobjects)"
 GUEST_PAGES = r"GET ^/api/v1/events/[^/]+/guests\.json"
-WRITE_BACK = r"PUT ^/api/v1/events/[^/]+/guests/"
+WRITE_BACK_PUT = r"PUT ^/api/v1/events/[^/]+/guests/"
+WRITE_BACK_GET = r"GET ^/api/v1/events/[^/]+/guests/[^/]+\.json$"  # each write-back's read (and the read-back)
 
 HTML_500 = "<html><head><title>500 Internal Server Error</title></head><body><h1>Oops</h1></body></html>"
 
@@ -35,25 +46,62 @@ TRANSIENT = {
     "connection-reset": dict(kind="reset"),
 }
 
+
+def is_start_reads(call) -> bool:
+    """The one Composite call at start: GETs only, the people's describes among them."""
+    return bool(call.subrequests) and all(m == "GET" for m, _ in call.subrequests) and any(
+        url.endswith("/sobjects/Contact/describe") for _, url in call.subrequests)
+
+
+def is_lookup(call) -> bool:
+    """A batch's lookup: a Composite call of queries only."""
+    return bool(call.subrequests) and all(m == "GET" and "/query?q=" in url for m, url in call.subrequests)
+
+
+def writes(*types: str):
+    def is_write_of(call) -> bool:
+        return call.writes and bool(call.record_types) and call.record_types <= set(types)
+
+    return is_write_of
+
+
+# point -> (match, matching requests let through first, what the faulted call must be, target settings)
 POINTS = {
-    "first-query": (QUERY, 0),
-    "mid-run-query": (LOOKUPS, 1),
-    "first-create": (COLLECTION_CREATE, 0),
-    "mid-run-create": (COLLECTION_CREATE, 2),
+    "start-reads": (COMPOSITE, 0, is_start_reads, {}),
+    "first-lookup": (COMPOSITE, 1, is_lookup, {}),
+    "mid-run-lookup": (COMPOSITE, 3, is_lookup, {}),
+    "first-person-upsert": (PERSON_UPSERT, 0, writes("Contact", "Lead"), {}),
+    "mid-run-person-upsert": (PERSON_UPSERT, 2, writes("Contact", "Lead"), {}),
+    "mid-run-member-create": (COLLECTION_CREATE, 3, writes("CampaignMember"), {}),
+    # No External ID field: people are plain creates, whose outcome a lost reply leaves unknown.
+    "first-person-create": (COLLECTION_CREATE, 0, writes("Contact", "Lead"),
+                            {"key_external_id_field": "", "external_id_field": ""}),
 }
 
 
 @pytest.fixture
 def seeded(pipeline, harness):
-    pipeline.load(harness.clean_dataset(PARTICIPANTS, events=2))
+    dataset = harness.clean_dataset(PARTICIPANTS, events=2, shared_every=SHARED_EVERY)
+    first_event = dataset["events"][0]["_id"]
+    by_event = [{g["email"] for g in dataset["guests"] if g["event_id"] == e["_id"]} for e in dataset["events"]]
+    assert len(by_event[0] & by_event[1]) == PARTICIPANTS // SHARED_EVERY, "people in both events"
+    pipeline.target_settings.update(CAMPAIGN_PER_EVENT)
+    pipeline.load(dataset, {"records": {"Campaign": [{  # the sandbox campaign (statuses kept) is the 1st event's
+        "Id": pipeline.salesforce.campaign_id, "Name": "Resilience event 0", "IsActive": True,
+        CAMPAIGN_PER_EVENT["campaign_event_field"]: first_event}]}})
     return pipeline
 
 
-def run_under_fault(seeded, harness, sandbox, match, after, **fault):
-    """Run the pipeline with `fault` injected after `after` matching requests; it must land."""
+def run_under_fault(seeded, harness, sandbox, match, after, expect=None, **fault):
+    """Run the pipeline with `fault` injected after `after` matching requests; it must land (on a
+    Salesforce call that `expect` accepts, if given)."""
+    first_call = len(seeded.salesforce_calls)
     with harness.FaultTrigger(sandbox, match, after, **fault) as trigger:
         faulted = seeded.run()
     assert trigger.landed(), f"the fault {trigger.match!r} never reached the sandbox"
+    if expect:
+        hit = harness.calls_matching(seeded.salesforce_calls[first_call:], match)[after]
+        assert expect(hit), f"the fault {trigger.match!r} landed on {hit}, not on a {expect.__name__} call"
     return faulted
 
 
@@ -63,23 +111,25 @@ def rerun_and_check(pipeline, harness) -> None:
     harness.assert_bookmarks_never_pass_unaccounted(pipeline.state, outcome)
     harness.assert_no_duplicate_members(outcome)
     pipeline.run_until_ok()
-    harness.assert_all_synced(pipeline)
+    outcome = harness.assert_all_synced(pipeline)
+    assert len({outcome.campaign_of(g["event_id"]) for g in outcome.guests}) == 2, "the events share a campaign"
 
 
-# Each transient fault at two points: one before the first matching call, one mid-run.
+# Each transient fault at two points: the reads (start or lookup) and the writes (people, members).
 FAULT_POINTS = [
-    ("salesforce-500", "first-create"), ("salesforce-500", "mid-run-query"),
-    ("salesforce-503", "first-query"), ("salesforce-503", "mid-run-create"),
-    ("unable-to-lock-row", "first-create"), ("unable-to-lock-row", "mid-run-create"),
-    ("invalid-session-id", "first-query"), ("invalid-session-id", "mid-run-create"),
-    ("connection-reset", "mid-run-query"), ("connection-reset", "mid-run-create"),
+    ("salesforce-500", "first-person-upsert"), ("salesforce-500", "first-lookup"),
+    ("salesforce-503", "start-reads"), ("salesforce-503", "mid-run-member-create"),
+    ("unable-to-lock-row", "first-person-create"), ("unable-to-lock-row", "mid-run-person-upsert"),
+    ("invalid-session-id", "start-reads"), ("invalid-session-id", "mid-run-member-create"),
+    ("connection-reset", "mid-run-lookup"), ("connection-reset", "first-person-create"),
 ]
 
 
 @pytest.mark.parametrize(("fault", "point"), FAULT_POINTS, ids=[f"{f}@{p}" for f, p in FAULT_POINTS])
 def test_transient_salesforce_fault_is_retried_within_the_run(seeded, harness, fault, point):
-    match, after = POINTS[point]
-    faulted = run_under_fault(seeded, harness, seeded.salesforce, match, after, count=1, **TRANSIENT[fault])
+    match, after, expect, settings = POINTS[point]
+    seeded.target_settings.update(settings)
+    faulted = run_under_fault(seeded, harness, seeded.salesforce, match, after, expect, count=1, **TRANSIENT[fault])
     assert faulted.ok, f"{fault} at {point} was not retried: {faulted.target_error!r}"
     harness.assert_all_synced(seeded)
     rerun_and_check(seeded, harness)
@@ -89,7 +139,7 @@ def test_transient_salesforce_fault_is_retried_within_the_run(seeded, harness, f
 def test_slow_salesforce_response_past_client_timeout_is_retried(seeded, harness):
     timeout_s, delay_s = 2, 15
     seeded.target_settings["request_timeout"] = timeout_s
-    with harness.FaultTrigger(seeded.salesforce, COLLECTION_CREATE, 1, count=1, kind="delay",
+    with harness.FaultTrigger(seeded.salesforce, PERSON_UPSERT, 1, count=1, kind="delay",
                               delay_ms=delay_s * 1000) as trigger:
         started = time.monotonic()
         faulted = seeded.run()
@@ -111,7 +161,7 @@ def test_request_limit_exceeded_stops_cleanly_and_the_rerun_finishes(seeded, har
 
 
 def test_daily_api_limit_reached_mid_run(seeded, harness):
-    seeded.salesforce.configure(daily_api_limit=6)  # 3 start-of-run reads + one batch's 3 calls
+    seeded.salesforce.configure(daily_api_limit=6)  # the start-of-run reads, a batch's 3 calls, then a stop
     faulted = seeded.run()
     assert not faulted.ok
     assert "API usage" in str(faulted.target_error), f"not a budget stop: {faulted.target_error!r}"
@@ -122,8 +172,8 @@ def test_daily_api_limit_reached_mid_run(seeded, harness):
 
 
 def test_salesforce_outage_longer_than_the_retries_loses_nothing(seeded, harness):
-    faulted = run_under_fault(seeded, harness, seeded.salesforce, COLLECTION_CREATE, 1, count=1000, status=503,
-                              body="Service Unavailable", content_type="text/plain")
+    faulted = run_under_fault(seeded, harness, seeded.salesforce, COLLECTION_CREATE, 1, writes("CampaignMember"),
+                              count=1000, status=503, body="Service Unavailable", content_type="text/plain")
     assert not faulted.ok
     rerun_and_check(seeded, harness)
 
@@ -169,16 +219,22 @@ def test_eventmaker_403_fails_with_a_clear_error(seeded, harness, after):
 # --------------------------------------------------------------------------- write-back
 
 
-@pytest.mark.parametrize("after", [0, 5], ids=["first", "mid-run"])
-def test_transient_write_back_failure_is_retried(seeded, harness, after):
-    faulted = run_under_fault(seeded, harness, seeded.eventmaker, WRITE_BACK, after, count=2, status=500,
+WRITE_BACK_POINTS = {"first-put": (WRITE_BACK_PUT, 0), "mid-run-put": (WRITE_BACK_PUT, 5),
+                     "first-get": (WRITE_BACK_GET, 0), "mid-run-get": (WRITE_BACK_GET, 7)}
+
+
+@pytest.mark.parametrize("point", WRITE_BACK_POINTS)
+def test_transient_write_back_failure_is_retried(seeded, harness, point):
+    match, after = WRITE_BACK_POINTS[point]
+    faulted = run_under_fault(seeded, harness, seeded.eventmaker, match, after, count=2, status=500,
                               body=HTML_500, content_type="text/html")
     assert faulted.ok, faulted.target_error
     rerun_and_check(seeded, harness)
 
 
-def test_write_back_down_fails_the_run_and_the_rerun_is_idempotent(seeded, harness):
-    faulted = run_under_fault(seeded, harness, seeded.eventmaker, WRITE_BACK, 5, count=100_000, status=503,
+@pytest.mark.parametrize("match", [WRITE_BACK_PUT, WRITE_BACK_GET], ids=["put", "get"])
+def test_write_back_down_fails_the_run_and_the_rerun_is_idempotent(seeded, harness, match):
+    faulted = run_under_fault(seeded, harness, seeded.eventmaker, match, 5, count=100_000, status=503,
                               body="Service Unavailable", content_type="text/plain")
     assert not faulted.ok, "write-back that keeps failing must fail the run"
     rerun_and_check(seeded, harness)
