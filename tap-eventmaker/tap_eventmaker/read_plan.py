@@ -31,6 +31,15 @@ class ReadPlan:
     full_pass: bool
     bookmark: str | None  # trusted bookmark (or start_date) the window would start from
     stored_bookmark: t.Any  # the value as found in the state, for messages
+    last_full_pass: str | None = None  # when the previous full pass of the event ran
+
+    def imported_old(self, created_at: t.Any, updated_at: str) -> bool:
+        """Created since the last full pass with an ``updated_at`` before the bookmark: invisible before."""
+        created = _canonical(created_at)
+        return bool(
+            self.full_pass and self.bookmark and self.last_full_pass and created
+            and created >= self.last_full_pass and updated_at < self.bookmark
+        )
 
 
 def plan_read(
@@ -57,7 +66,7 @@ def plan_read(
         bookmark = None
     full_pass = bookmark is None or bookmark == start_date or _full_pass_due(partition_state, config, run_end)
     since = start_date if full_pass else bookmark
-    return ReadPlan(Window(since, run_end), full_pass, bookmark, stored)
+    return ReadPlan(Window(since, run_end), full_pass, bookmark, stored, _canonical(partition_state.get(LAST_FULL_PASS)))
 
 
 def _full_pass_due(partition_state: t.Mapping[str, t.Any], config: t.Mapping[str, t.Any], run_end: str) -> bool:

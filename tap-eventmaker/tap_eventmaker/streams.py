@@ -227,7 +227,7 @@ class GuestsStream(EventmakerStream):
                 return
             read.known[guest_id] = moment
             read.latest = max(read.latest or moment, moment)
-            read.older_than_bookmark += bool(plan.bookmark and moment < plan.bookmark)
+            read.imported_old += plan.imported_old(raw.get("created_at"), moment)
         guest = prepare_guest(raw, include_metadata=bool(self.config.get("include_guest_metadata")))
         if self.selection.matches(guest):
             read.emitted += 1
@@ -254,11 +254,11 @@ class GuestsStream(EventmakerStream):
             super()._increment_stream_state({self.replication_key: read.latest}, context=context)
         if plan.full_pass:
             self.get_context_state(context)[LAST_FULL_PASS] = plan.window.before
-            if read.older_than_bookmark:
+            if read.imported_old:
                 self.logger.warning(
-                    "Event %s: the full pass found %d participants updated before the bookmark %s "
-                    "(imported with their original dates?); they were sent",
-                    (context or {}).get("event_id"), read.older_than_bookmark, plan.bookmark,
+                    "Event %s: the full pass found %d participants created since the last one with an "
+                    "updated_at before the bookmark %s (imported with their original dates?); they were sent",
+                    (context or {}).get("event_id"), read.imported_old, plan.bookmark,
                 )
 
 
@@ -273,4 +273,4 @@ class ReadLog:
     emitted: int = 0
     recovered: int = 0
     outside: int = 0
-    older_than_bookmark: int = 0
+    imported_old: int = 0
