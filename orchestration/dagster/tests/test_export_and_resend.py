@@ -1,8 +1,7 @@
 """The two other pipelines of the code location against the sandbox: the export asset and the resend job.
 
-Their Meltano system database is SQLite (the single-machine default): `sync-monitor`, which the resend
-job runs, needs a PostgreSQL driver in its own venv to read a Postgres run history (see
-docs/orchestration.md, Deploy).
+The export runs on SQLite (the single-machine default), the resend on the PostgreSQL system database
+that production uses: `sync-monitor`, which the resend job runs, reads that run history itself.
 """
 
 import csv
@@ -38,7 +37,7 @@ def test_resend_sends_the_selected_participants_again_and_only_them(instance, me
     before, _ = stand_ins.people()
 
     result = resend.execute_in_process(run_config=config, instance=instance,
-                                       resources={"meltano": on_sqlite(meltano_config, tmp_path)})
+                                       resources={"meltano": MeltanoProject(**meltano_config)})
 
     assert result.success
     (step,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
