@@ -23,6 +23,7 @@ CAMPAIGN_PER_EVENT = {
 # The sandbox's fault format: "<METHOD or *> <path regex>" (contracts §3).
 COMPOSITE = r"POST ^/services/data/v[\d.]+/composite$"  # the start-of-run reads, then each batch's lookups
 PERSON_UPSERT = r"PATCH ^/services/data/v[\d.]+/composite/sobjects/(Contact|Lead)/"
+CAMPAIGN_UPSERT = r"PATCH ^/services/data/v[\d.]+/composite/sobjects/Campaign/"  # the 2nd event's campaign
 COLLECTION_CREATE = r"POST ^/services/data/v[\d.]+/composite/sobjects$"  # members (and people, with no key field)
 ANY_SALESFORCE_CALL = r"* ^/services/data/v[\d.]+/(query|composite|sobjects)"
 GUEST_PAGES = r"GET ^/api/v1/events/[^/]+/guests\.json"
@@ -73,6 +74,8 @@ POINTS = {
     "first-person-upsert": (PERSON_UPSERT, 0, writes("Contact", "Lead"), {}),
     "mid-run-person-upsert": (PERSON_UPSERT, 2, writes("Contact", "Lead"), {}),
     "mid-run-member-create": (COLLECTION_CREATE, 3, writes("CampaignMember"), {}),
+    "campaign-create": (CAMPAIGN_UPSERT, 0, writes("Campaign"), {}),
+    "campaign-statuses-create": (COLLECTION_CREATE, 2, writes("CampaignMemberStatus"), {}),
     # No External ID field: people are plain creates, whose outcome a lost reply leaves unknown.
     "first-person-create": (COLLECTION_CREATE, 0, writes("Contact", "Lead"),
                             {"key_external_id_field": "", "external_id_field": ""}),
@@ -109,6 +112,7 @@ def rerun_and_check(pipeline, harness) -> None:
     """The faulted run kept invariant 3; the re-run syncs everyone exactly once."""
     outcome = harness.Outcome.read(pipeline)
     harness.assert_bookmarks_never_pass_unaccounted(pipeline.state, outcome)
+    harness.assert_no_duplicate_people(outcome)
     harness.assert_no_duplicate_members(outcome)
     pipeline.run_until_ok()
     outcome = harness.assert_all_synced(pipeline)
@@ -122,6 +126,7 @@ FAULT_POINTS = [
     ("unable-to-lock-row", "first-person-create"), ("unable-to-lock-row", "mid-run-person-upsert"),
     ("invalid-session-id", "start-reads"), ("invalid-session-id", "mid-run-member-create"),
     ("connection-reset", "mid-run-lookup"), ("connection-reset", "first-person-create"),
+    ("connection-reset", "campaign-create"), ("salesforce-503", "campaign-statuses-create"),
 ]
 
 
