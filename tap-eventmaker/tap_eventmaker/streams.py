@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 from singer_sdk.pagination import SinglePagePaginator
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
-from tap_eventmaker import schemas
+from tap_eventmaker import schemas, sync_state
 from tap_eventmaker.client import EventmakerStream, ShortPagePaginator, page_records
 from tap_eventmaker.completeness import Check, Unproven, stamp
 from tap_eventmaker.read_plan import DEFAULT_CLOCK_SKEW_MARGIN_SECONDS, LAST_FULL_PASS, ReadPlan, plan_read
@@ -121,6 +121,17 @@ class GuestsStream(EventmakerStream):
         return window_end(dt.datetime.now(dt.timezone.utc), margin)
 
     @property
+    def state_field(self) -> str:
+        """Where participants keep their sync state (``sync_state_field``)."""
+        return str(self.config.get("sync_state_field") or sync_state.REFS_FIELD)
+
+    @property
+    def _metadata_param(self) -> dict[str, str]:
+        """``guest_metadata=true`` when custom fields are wanted or hold the sync state."""
+        wanted = self.config.get("include_guest_metadata") or self.state_field == sync_state.METADATA_FIELD
+        return {"guest_metadata": "true"} if wanted else {}
+
+    @property
     def replication_method(self) -> str:
         """Full table for a filtered run: it ignores bookmarks and never moves one."""
         if self.selection.is_filtered:
@@ -137,9 +148,7 @@ class GuestsStream(EventmakerStream):
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
         """Paging, the current filter query, custom fields if asked, and the window's bounds."""
-        params = {**super().get_url_params(context, next_page_token), **self._query}
-        if self.config.get("include_guest_metadata"):
-            params["guest_metadata"] = "true"
+        params = {**super().get_url_params(context, next_page_token), **self._query, **self._metadata_param}
         if self._window is not None:
             params.update(self._window.params())
         return params
@@ -164,7 +173,8 @@ class GuestsStream(EventmakerStream):
     def guest(self, guest_id: str) -> dict | None:
         """One guest as it is now, ``None`` once deleted (for the completeness check)."""
         url = f"{self.get_url(self._read_context).removesuffix('.json')}/{quote(guest_id, safe='')}.json"
-        response = self._send(self.build_prepared_request(method="GET", url=url, headers=self.http_headers))
+        request = self.build_prepared_request(method="GET", url=url, params=self._metadata_param, headers=self.http_headers)
+        response = self._send(request)
         return None if response.status_code == HTTPStatus.NOT_FOUND else page_records(response)[0]
 
     def _send(self, request: requests.PreparedRequest) -> requests.Response:
@@ -228,7 +238,9 @@ class GuestsStream(EventmakerStream):
             read.known[guest_id] = moment
             read.latest = max(read.latest or moment, moment)
             read.imported_old += plan.imported_old(raw.get("created_at"), moment)
-        guest = prepare_guest(raw, include_metadata=bool(self.config.get("include_guest_metadata")))
+        guest = prepare_guest(
+            raw, include_metadata=bool(self.config.get("include_guest_metadata")), state_field=self.state_field
+        )
         if self.selection.matches(guest):
             read.emitted += 1
             yield guest

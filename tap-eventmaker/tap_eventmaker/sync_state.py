@@ -1,7 +1,9 @@
 """Read a participant's Salesforce sync state (contracts §1) into flat columns (contracts §2).
 
-Eventmaker keeps the state in the guest's ``third_party_applications_refs`` object. Its real
-shape is undocumented, so every key name we assume lives in this module and nowhere else.
+Eventmaker keeps the state in the guest's ``third_party_applications_refs`` object (its real shape
+is undocumented), or, with ``sync_state_field: guest_metadata``, in custom fields named
+``salesforce_<key>`` holding text ("" = none, ``last_error`` as JSON). Every key name we assume
+lives in this module and nowhere else.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ COPIED_FIELDS = {
 LAST_ERROR_KEY = "last_error"
 ERROR_CODE_KEY = "code"
 ERROR_MESSAGE_KEY = "message"
+
+#: The two homes of the sync state (the ``sync_state_field`` setting).
+REFS_FIELD = "third_party_applications_refs"
+METADATA_FIELD = "guest_metadata"
+STATE_FIELDS = (REFS_FIELD, METADATA_FIELD)
+#: Entry keys kept in custom fields, each as ``salesforce_<key>``.
+ENTRY_KEYS = (*COPIED_FIELDS, LAST_ERROR_KEY)
 
 #: Values of ``salesforce_sync_status``, in contract order.
 SYNCED = "synced"
@@ -60,9 +69,29 @@ def sync_status(entry: dict[str, t.Any]) -> list[str]:
     return statuses
 
 
+def metadata_entry(fields: t.Any) -> dict[str, t.Any]:
+    """The Salesforce entry kept in ``guest_metadata`` custom fields, ``{}`` when none is there."""
+    values = {f.get("name"): f.get("value") for f in fields if isinstance(f, dict)} if isinstance(fields, list) else {}
+    entry: dict[str, t.Any] = {}
+    for key in ENTRY_KEYS:
+        value = values.get(f"{SALESFORCE_APP_KEY}_{key}")
+        if key == LAST_ERROR_KEY and isinstance(value, str) and value:
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass  # not JSON: kept as the error's message
+        if value not in ("", None):
+            entry[key] = value
+    return entry
+
+
 def sync_columns(refs: t.Any) -> dict[str, t.Any]:
     """Flatten ``third_party_applications_refs`` into the ``salesforce_*`` columns."""
-    entry = salesforce_entry(refs)
+    return entry_columns(salesforce_entry(refs))
+
+
+def entry_columns(entry: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Flatten one Salesforce entry into the ``salesforce_*`` columns."""
     last_error = entry.get(LAST_ERROR_KEY)
     if not isinstance(last_error, dict):
         # A bare string is still an error worth showing; keep it as the message.

@@ -9,7 +9,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
-from tap_eventmaker import log_redaction, streams
+from tap_eventmaker import log_redaction, streams, sync_state
 from tap_eventmaker.client import (
     DEFAULT_MAX_TRIES,
     DEFAULT_REQUEST_TIMEOUT,
@@ -78,6 +78,16 @@ class TapEventmaker(Tap):
             th.BooleanType,
             default=False,
             description="Also read participants' custom fields (guest_metadata); larger pages.",
+        ),
+        th.Property(
+            "sync_state_field",
+            th.StringType(allowed_values=list(sync_state.STATE_FIELDS)),
+            default=sync_state.REFS_FIELD,
+            description=(
+                "Where participants keep their Salesforce sync state: the third_party_applications_refs "
+                "object, or guest_metadata custom fields salesforce_<key> (read with guest_metadata=true). "
+                "Must match the target's writeback_field."
+            ),
         ),
         th.Property(
             "participant_uids",
