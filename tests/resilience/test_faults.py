@@ -244,3 +244,27 @@ def test_write_back_down_fails_the_run_and_the_rerun_is_idempotent(seeded, harne
     assert not faulted.ok, "write-back that keeps failing must fail the run"
     rerun_and_check(seeded, harness)
     harness.assert_converged(seeded)
+
+
+# --------------------------------------------------------------------------- the checks themselves
+
+
+def test_the_checks_catch_a_second_member_or_person_in_the_created_campaign(seeded, harness):
+    """What a faulted run could leave behind, planted by hand: the checks must see it in the campaign
+    the run created as well (a check of one campaign alone would pass)."""
+    assert seeded.run().ok
+    outcome = harness.assert_all_synced(seeded)
+    created, second_event = next((outcome.campaign_of(g["event_id"]), g["event_id"]) for g in outcome.guests
+                                 if outcome.campaign_of(g["event_id"]) != seeded.salesforce.campaign_id)
+    guest = next(g for g in outcome.guests if g["event_id"] == second_event)
+    person = harness.sync_entry(guest)
+    owner = {"ContactId": person["contact_id"]} if person.get("contact_id") else {"LeadId": person["lead_id"]}
+    seeded.salesforce.store.load({"records": {"CampaignMember": [{"CampaignId": created, "Status": "Sent", **owner}]}})
+    with pytest.raises(AssertionError, match="duplicate CampaignMembers"):
+        harness.assert_no_duplicate_members(harness.Outcome.read(seeded))
+    with pytest.raises(AssertionError, match="CampaignMembers in campaign"):
+        harness.assert_person_and_member_once(harness.Outcome.read(seeded), guest)
+    seeded.salesforce.store.load({"records": {"Lead": [
+        {"LastName": guest["last_name"], "Company": "X", "Email": guest["email"].upper()}]}})
+    with pytest.raises(AssertionError, match="duplicate Contacts/Leads"):
+        harness.assert_no_duplicate_people(harness.Outcome.read(seeded))
