@@ -1,5 +1,6 @@
 """What both systems hold after a run (`Outcome`) and the project's invariants every resilience test
-ends with. Loaded by conftest.py, whose `harness` fixture hands it to the tests with the runner."""
+ends with. Loaded by conftest.py, whose `harness` fixture hands it to the tests with the runner.
+Pytest does not rewrite this module's asserts: each one says what it found."""
 
 from __future__ import annotations
 
@@ -182,6 +183,8 @@ def assert_converged(pipeline: Pipeline) -> None:
     before = _snapshot(pipeline.salesforce)["records"]
     result = pipeline.run()
     assert result.ok, (result.tap_error, result.target_error)
-    assert salesforce_writes(pipeline) == []
-    assert write_requests(pipeline.eventmaker, EVENTMAKER_WRITE) == []
+    writes = salesforce_writes(pipeline)
+    assert not writes, f"the converged run wrote to Salesforce: {writes}"
+    write_backs = write_requests(pipeline.eventmaker, EVENTMAKER_WRITE)
+    assert not write_backs, f"the converged run wrote back to Eventmaker: {write_backs}"
     assert _snapshot(pipeline.salesforce)["records"] == before, "the converged run changed Salesforce records"

@@ -268,3 +268,12 @@ def test_the_checks_catch_a_second_member_or_person_in_the_created_campaign(seed
         {"LastName": guest["last_name"], "Company": "X", "Email": guest["email"].upper()}]}})
     with pytest.raises(AssertionError, match="duplicate Contacts/Leads"):
         harness.assert_no_duplicate_people(harness.Outcome.read(seeded))
+
+
+def test_the_converged_check_counts_upserts_as_writes_not_the_start_reads(seeded, harness):
+    assert seeded.run().ok
+    harness.assert_converged(seeded)
+    assert any(is_start_reads(call) for call in seeded.salesforce_calls), "the re-run made its start-of-run reads"
+    seeded.target_settings["force_resend"] = True  # everyone sent again: people upserted, members updated
+    with pytest.raises(AssertionError, match="composite/sobjects"):
+        harness.assert_converged(seeded)
