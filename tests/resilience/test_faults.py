@@ -127,6 +127,7 @@ FAULT_POINTS = [
     ("invalid-session-id", "start-reads"), ("invalid-session-id", "mid-run-member-create"),
     ("connection-reset", "mid-run-lookup"), ("connection-reset", "first-person-create"),
     ("connection-reset", "campaign-create"), ("salesforce-503", "campaign-statuses-create"),
+    ("connection-reset", "mid-run-member-create"),
 ]
 
 
@@ -224,15 +225,19 @@ def test_eventmaker_403_fails_with_a_clear_error(seeded, harness, after):
 # --------------------------------------------------------------------------- write-back
 
 
-WRITE_BACK_POINTS = {"first-put": (WRITE_BACK_PUT, 0), "mid-run-put": (WRITE_BACK_PUT, 5),
-                     "first-get": (WRITE_BACK_GET, 0), "mid-run-get": (WRITE_BACK_GET, 7)}
+HTML_500_TWICE = dict(count=2, status=500, body=HTML_500, content_type="text/html")
+RESET = dict(count=1, kind="reset")  # the request may have landed; the reply is lost
+WRITE_BACK_FAULTS = {
+    "500@first-put": (WRITE_BACK_PUT, 0, HTML_500_TWICE), "500@mid-run-put": (WRITE_BACK_PUT, 5, HTML_500_TWICE),
+    "500@first-get": (WRITE_BACK_GET, 0, HTML_500_TWICE), "500@mid-run-get": (WRITE_BACK_GET, 7, HTML_500_TWICE),
+    "reset@mid-run-put": (WRITE_BACK_PUT, 3, RESET), "reset@mid-run-get": (WRITE_BACK_GET, 3, RESET),
+}
 
 
-@pytest.mark.parametrize("point", WRITE_BACK_POINTS)
+@pytest.mark.parametrize("point", WRITE_BACK_FAULTS)
 def test_transient_write_back_failure_is_retried(seeded, harness, point):
-    match, after = WRITE_BACK_POINTS[point]
-    faulted = run_under_fault(seeded, harness, seeded.eventmaker, match, after, count=2, status=500,
-                              body=HTML_500, content_type="text/html")
+    match, after, fault = WRITE_BACK_FAULTS[point]
+    faulted = run_under_fault(seeded, harness, seeded.eventmaker, match, after, **fault)
     assert faulted.ok, faulted.target_error
     rerun_and_check(seeded, harness)
 
