@@ -7,7 +7,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Meltano 4 keeps run logs in the user's state dir; keep them inside the project instead.
 export XDG_STATE_HOME := $(abspath .meltano/user-state)
 
-.PHONY: setup demo test sandbox-up sandbox-down constraints clean outside-clients chromium \
+.PHONY: setup demo test test-long sandbox-up sandbox-down constraints clean outside-clients chromium \
 	dagster-setup dagster-dev dagster-constraints postgresql
 
 $(BIN)/python:
@@ -86,6 +86,10 @@ demo: setup
 
 test: setup outside-clients chromium dagster-setup postgresql
 	bash scripts/test.sh
+
+# The long randomised runs (bookmark completeness, concurrent slices, write-back races): minutes each.
+test-long: setup
+	bash scripts/test.sh -m randomised_long
 
 # Headless Chromium (Debian's package) renders sync-monitor's HTML report in the tests; apt-get update
 # only when the package lists do not know it yet.

@@ -156,6 +156,7 @@ def test_no_participant_changed_before_a_run_is_skipped(world, run_tap, scenario
 
 
 @pytest.mark.slow
+@pytest.mark.randomised_long
 @LONG
 @given(scenario=scenarios())
 def test_no_participant_changed_before_a_run_is_skipped_long(world, run_tap, scenario):

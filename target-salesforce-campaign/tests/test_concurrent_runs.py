@@ -193,6 +193,7 @@ def test_concurrent_slices_create_one_person_and_one_member_per_key(pipeline, ru
 
 
 @pytest.mark.slow
+@pytest.mark.randomised_long
 @pytest.mark.parametrize("seed", SLOW_SEEDS)
 def test_concurrent_slices_many_interleavings(pipeline, run, scheduled, seed):
     check_interleaving(pipeline, run, scheduled, seed)

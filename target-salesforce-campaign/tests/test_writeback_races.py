@@ -161,6 +161,7 @@ def test_writeback_keeps_other_apps_data_and_skips_deleted_participants(pipeline
 
 
 @pytest.mark.slow
+@pytest.mark.randomised_long
 @settings(RACES, max_examples=40, derandomize=False)
 @given(schedule=schedules(max_actions=12), home=st.sampled_from(HOMES))
 def test_writeback_races_many_interleavings(pipeline, schedule, home):
