@@ -51,6 +51,17 @@ def test_valid_rows_are_created_with_their_refs_and_bad_rows_reported(event):
     assert ada["last_synced_at"] is None and ada["last_error"] is None
 
 
+def test_ids_go_to_custom_fields_of_their_column_names_with_the_guest_metadata_home(event):
+    sandbox, event_id, category_id, create_guest = event
+    result = import_participants(CSV, create_guest, default_category_id=category_id, into="guest_metadata")
+
+    alan = sandbox.store.guest(event_id, result.created[1])
+    refs_entry = (alan.get("third_party_applications_refs") or {}).get("salesforce") or {}
+    assert not any(refs_entry.values()), "the Ids are not in the refs"
+    assert alan["guest_metadata"] == [{"name": "salesforce_lead_id", "value": "00Q000000000002AAA"},
+                                      {"name": "salesforce_campaign_member_id", "value": "00v000000000003AAA"}]
+
+
 def test_rows_the_api_refuses_are_reported_and_the_rest_imported(event):
     sandbox, event_id, category_id, create_guest = event
     text = "email,last_name,status\na@example.org,A,registered\nb@example.org,B,vip\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from .error_guide import hint_for
 
 COLUMNS = (
-    "event_id", "uid", "name", "email", "sync_status", "contact_id", "lead_id", "campaign_member_id",
+    "event_id", "uid", "name", "email", "sync_status", "contact_id", "lead_id", "campaign_id", "campaign_member_id",
     "last_synced_at", "error_code", "error_message", "hint",
 )
 TABLE_COLUMNS = tuple(column for column in COLUMNS if column not in ("event_id", "error_message"))
@@ -27,6 +27,7 @@ def participant_row(record: dict) -> dict:
         "sync_status": list(record.get("salesforce_sync_status") or []),
         "contact_id": record.get("salesforce_contact_id"),
         "lead_id": record.get("salesforce_lead_id"),
+        "campaign_id": record.get("salesforce_campaign_id"),
         "campaign_member_id": record.get("salesforce_campaign_member_id"),
         "last_synced_at": record.get("salesforce_last_synced_at"),
         "error_code": error_code,

@@ -86,6 +86,7 @@ GUEST = th.PropertiesList(
     th.Property("salesforce_contact_id", th.StringType),
     th.Property("salesforce_lead_id", th.StringType),
     th.Property("salesforce_campaign_member_id", th.StringType),
+    th.Property("salesforce_campaign_id", th.StringType),
     th.Property("salesforce_last_synced_at", th.DateTimeType),
     th.Property("salesforce_last_error_code", th.StringType),
     th.Property("salesforce_last_error_message", th.StringType),

@@ -19,6 +19,7 @@ COPIED_FIELDS = {
     "contact_id": "salesforce_contact_id",
     "lead_id": "salesforce_lead_id",
     "campaign_member_id": "salesforce_campaign_member_id",
+    "campaign_id": "salesforce_campaign_id",
     "last_synced_at": "salesforce_last_synced_at",
     "fingerprint": "salesforce_fingerprint",
 }

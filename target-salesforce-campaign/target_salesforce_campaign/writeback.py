@@ -43,7 +43,7 @@ def current_ids(p: Participant) -> dict:
     if p.person_id:
         ids = {"contact_id": None, "lead_id": None, "contact_id" if p.sobject == "Contact" else "lead_id": p.person_id}
     if p.member_id:
-        ids["campaign_member_id"] = p.member_id
+        ids.update(campaign_member_id=p.member_id, campaign_id=p.campaign_id)  # the member's campaign
     return ids
 
 

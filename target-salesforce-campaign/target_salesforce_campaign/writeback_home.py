@@ -22,6 +22,7 @@ EMPTY_ENTRY = {
     "contact_id": None,
     "lead_id": None,
     "campaign_member_id": None,
+    "campaign_id": None,
     "last_synced_at": None,
     "last_error": None,
     "fingerprint": None,

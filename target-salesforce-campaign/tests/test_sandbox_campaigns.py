@@ -60,6 +60,8 @@ def test_three_events_three_campaigns_and_one_person_in_two_events(pipeline):
     member = {m["Id"]: m["CampaignId"] for m in pipeline.records("CampaignMember")}
     assert member[both[0]["campaign_member_id"]] == c1 and member[both[1]["campaign_member_id"]] == c2
     assert member[pipeline.entry(ids[EVENTS[2]][0])["campaign_member_id"]] == c3
+    assert [both[0]["campaign_id"], both[1]["campaign_id"], pipeline.entry(ids[EVENTS[2]][0])["campaign_id"]] == [
+        c1, c2, c3], "each entry names its member's campaign"
     assert {m["Status"] for m in members_of(pipeline, c3)} == {"Invited"}
     assert set(STATUSES) <= {s["Label"] for s in pipeline.sf.store.member_statuses(c3)}
     again = pipeline.run(**by_event(pipeline, campaign_mapping={EVENTS[0]: c1}, campaign_event_field=FIELD,

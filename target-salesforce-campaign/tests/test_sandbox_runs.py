@@ -13,7 +13,7 @@ def test_write_back_keeps_other_apps_and_fills_the_entry(pipeline):
     refs = pipeline.guest(guest["_id"])["third_party_applications_refs"]
     assert refs["hubspot"] == OTHER_APP["hubspot"]
     entry = refs["salesforce"]
-    assert set(entry) == {"contact_id", "lead_id", "campaign_member_id", "last_synced_at", "last_error", "fingerprint"}
+    assert set(entry) == {"contact_id", "lead_id", "campaign_member_id", "campaign_id", "last_synced_at", "last_error", "fingerprint"}
     assert entry["lead_id"].startswith("00Q") and entry["campaign_member_id"].startswith("00v")
     assert entry["last_synced_at"].endswith("Z") and entry["last_error"] is None and len(entry["fingerprint"]) == 64
 

@@ -12,7 +12,7 @@ text = st.text(max_size=12)
 ids = st.none() | st.text(alphabet="0123456789ABCDEFabcdef", min_size=15, max_size=18)
 errors = st.none() | st.fixed_dictionaries({"code": text, "message": text, "fields": st.lists(text, max_size=2),
                                             "hint": st.none() | text, "at": text})
-entries = st.fixed_dictionaries({"contact_id": ids, "lead_id": ids, "campaign_member_id": ids,
+entries = st.fixed_dictionaries({"contact_id": ids, "lead_id": ids, "campaign_member_id": ids, "campaign_id": ids,
                                  "last_synced_at": st.none() | text.filter(bool), "last_error": errors,
                                  "fingerprint": st.none() | text.filter(bool)})
 other_refs = st.dictionaries(text.filter(lambda k: k != "salesforce"), st.dictionaries(text, text, max_size=2), max_size=3)

@@ -5,7 +5,7 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_imported_ids_win_over_the_uniqueness_key(project, seeded, tmp_path):
+def test_imported_ids_win_over_the_uniqueness_key(project, seeded, tmp_path, sync_home):
     records = seeded.salesforce()["records"]
     contact = records["Contact"][0]
     lead = next(lead for lead in records["Lead"] if not lead["IsConverted"])
@@ -19,8 +19,9 @@ def test_imported_ids_win_over_the_uniqueness_key(project, seeded, tmp_path):
         encoding="utf-8",
     )
 
+    home = sync_home.get("TARGET_SALESFORCE_CAMPAIGN_WRITEBACK_FIELD", "third_party_applications_refs")
     assert "imported 2 participants" in seeded.cli("import-csv", str(csv_file), "--event", event_id,
-                                                    "--category", category_id)
+                                                    "--category", category_id, "--into", home)
     project.monitor("sync")
 
     by_uid = {row["uid"]: row for row in project.monitor_json("participants", "--search", "imported.example")}

@@ -190,7 +190,7 @@ def cmd_import_csv(layout: Layout, args) -> None:
 
     try:
         result = import_participants(read_csv_text(Path(args.file)), create_guest,
-                                     default_category_id=args.category)
+                                     default_category_id=args.category, into=args.into)
     except (CsvFileError, OSError) as exc:
         raise CliError(f"{args.file}: {exc}") from None
     if result.ignored_columns:
@@ -313,6 +313,10 @@ def parser() -> argparse.ArgumentParser:
     importer.add_argument("file")
     importer.add_argument("--event", required=True, help="the Eventmaker event _id")
     importer.add_argument("--category", help="guest_category_id for rows without one")
+    importer.add_argument("--into", choices=("third_party_applications_refs", "guest_metadata"),
+                          default="third_party_applications_refs",
+                          help="where the salesforce_* Id columns go: the refs entry (default) or custom fields "
+                               "of those names (the pipeline's writeback_field / sync_state_field)")
     token = command("token", cmd_token, "issue a refresh token (and an access token) of the sandbox's connected "
                     "app; valid until revoked, across seed, reset and restarts")
     token.add_argument("--json", action="store_true")

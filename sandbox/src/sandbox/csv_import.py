@@ -2,7 +2,8 @@
 
 Columns (header names, any order, case-insensitive): the guest fields of ``GUEST_COLUMNS`` and the
 optional ``salesforce_contact_id`` / ``salesforce_lead_id`` / ``salesforce_campaign_member_id``
-(any subset), which fill the participant's Salesforce refs (contracts §1) exactly as written: like
+(any subset), which fill the participant's Salesforce sync state exactly as written — the refs entry,
+or with ``into="guest_metadata"`` the custom fields of the same names (contracts §1's two homes) — like
 Eventmaker's import, which knows nothing of Salesforce, it neither checks nor converts them (the
 target normalises 15/18-character forms and reports a malformed Id per participant). Bad rows are
 reported with their line number and skipped; the others are created.
@@ -26,6 +27,7 @@ ID_COLUMNS = {  # CSV column -> key in the salesforce refs
     "salesforce_campaign_member_id": "campaign_member_id",
 }
 IDENTITY_COLUMNS = ("email", "last_name", "company_name", "uid")
+REFS, METADATA = "third_party_applications_refs", "guest_metadata"  # where the Ids go (contracts §1)
 
 
 class CsvFileError(ValueError):
@@ -48,7 +50,7 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def guest_from_row(row: dict[str, str], default_category_id: str | None) -> dict:
+def guest_from_row(row: dict[str, str], default_category_id: str | None, into: str = REFS) -> dict:
     """The guest body for one CSV row (blank cells left out); ValueError naming what is wrong."""
     guest = {name: row[name] for name in GUEST_COLUMNS if row.get(name)}
     guest.setdefault("guest_category_id", default_category_id)
@@ -56,9 +58,11 @@ def guest_from_row(row: dict[str, str], default_category_id: str | None) -> dict
         raise ValueError("no guest_category_id (give the column or --category)")
     if not any(guest.get(name) for name in IDENTITY_COLUMNS):
         raise ValueError(f"needs at least one of {', '.join(IDENTITY_COLUMNS)}")
-    refs = {key: row[column] for column, key in ID_COLUMNS.items() if row.get(column)}
-    if refs:
-        guest["third_party_applications_refs"] = {"salesforce": refs}
+    ids = {column: row[column] for column in ID_COLUMNS if row.get(column)}
+    if ids and into == METADATA:
+        guest[METADATA] = [{"name": column, "value": value} for column, value in ids.items()]
+    elif ids:
+        guest[REFS] = {"salesforce": {ID_COLUMNS[column]: value for column, value in ids.items()}}
     return guest
 
 
@@ -88,7 +92,7 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
 
 
 def import_participants(text: str, create_guest: Callable[[dict], dict], *,
-                        default_category_id: str | None = None) -> ImportResult:
+                        default_category_id: str | None = None, into: str = REFS) -> ImportResult:
     """Create a guest per valid row through ``create_guest`` (which raises ``ValueError`` with the
     API's reason for a refused guest, and returns the created guest)."""
     rows, ignored = read_rows(text)
@@ -97,7 +101,7 @@ def import_participants(text: str, create_guest: Callable[[dict], dict], *,
         if not any(row.values()):
             continue
         try:
-            result.created.append(create_guest(guest_from_row(row, default_category_id))["_id"])
+            result.created.append(create_guest(guest_from_row(row, default_category_id, into))["_id"])
         except ValueError as exc:
             result.errors.append(RowError(line, str(exc)))
     return result
