@@ -3,7 +3,8 @@
 Costs per batch of ≤200 new participants: one Composite call for all lookups (lookup.py: people
 by stored Id, external ID and key, and their CampaignMembers), one Collections create (an upsert
 on `key_external_id_field` or `external_id_field` when set), one Collections create of members.
-Unchanged participants cost nothing.
+Changed participants already in Salesforce cost one Collections update for their Contacts/Leads and
+their members' Status together. Unchanged participants cost nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from target_salesforce_campaign.errors import ErrorClass, RecordError, error_fro
 from target_salesforce_campaign.fingerprint import fingerprint
 from target_salesforce_campaign.ids import canonical_id
 from target_salesforce_campaign.lookup import KnownMembers
-from target_salesforce_campaign.member_sync import MemberSync, campaign_ids
+from target_salesforce_campaign.member_sync import MemberSync, StatusChange, campaign_ids
 from target_salesforce_campaign.matching import (
     CONTACTS_THEN_LEADS,
     Lookup,
@@ -188,8 +189,9 @@ class BatchSync:
                 if p.result is None:
                     p.result = "created" if p in to_create or p in twins else "updated"
             return
-        updates = [p for p in pending if p.result is None and p.person_id]
-        self._write_records(updates, to_create)
+        matched = [p for p in pending if p.result is None and p.person_id]
+        self._save_updates(matched, self.members.known_status_changes(matched, known_members))
+        self._create_records(to_create)
         for p, first in twins.items():
             if first.error:
                 p.fail(first.error, self._fingerprint(p) if first.fingerprint else None)
@@ -282,16 +284,27 @@ class BatchSync:
         error = error_from_save_result(result)
         p.fail(error, self._final_fingerprint(p, error))
 
-    def _write_records(self, updates: list[Participant], creates: list[Participant]) -> None:
-        updates = sorted(updates, key=lambda p: p.sobject)  # one chunk per object (Collections allow 10 chunks)
-        if updates:
-            body = [
-                {"attributes": {"type": p.sobject}, "Id": p.person_id, **self.controls.for_update(p.payload, p.current)}
-                for p in updates
-            ]
-            for p, result in zip(updates, self.client.save("PATCH", body)):
-                if not result.get("success"):
-                    self._fail_from_result(p, result)
+    def _save_updates(self, people: list[Participant], status_changes: list[StatusChange]) -> None:
+        """One Collections PATCH: the matched Contacts/Leads and their members' new Status.
+
+        Sorted by object, so a request holds at most 3 type chunks (Collections allow 10). A person's
+        failure is accounted before its member's, so it is the error its participant keeps.
+        """
+        people = sorted(people, key=lambda p: p.sobject)
+        body = [
+            {"attributes": {"type": p.sobject}, "Id": p.person_id, **self.controls.for_update(p.payload, p.current)}
+            for p in people
+        ] + [change for _, change in status_changes]
+        if not body:
+            return
+        results = self.client.save("PATCH", body)
+        for p, result in zip(people, results):
+            if not result.get("success"):
+                self._fail_from_result(p, result)
+        for (group, _), result in zip(status_changes, results[len(people):]):
+            self.members.account_update(group, result)
+
+    def _create_records(self, creates: list[Participant]) -> None:
         for p, result in zip(creates, self._create(creates)):
             if result.get("success"):
                 p.person_id, p.created = canonical_id(result["id"]), result.get("created", True)

@@ -7,6 +7,7 @@ instead: never a failure.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Callable
 
 from target_salesforce_campaign import lookup as lookups
@@ -20,9 +21,20 @@ if TYPE_CHECKING:
     from target_salesforce_campaign.batch import Participant
 
 
+StatusChange = tuple[list["Participant"], dict]  # one member's participants and its Status update
+
+
 def campaign_ids(participants: list[Participant]) -> list[str]:
     """The campaigns of these participants' events (not those a dry run would create): one member lookup."""
     return sorted({p.campaign_id for p in participants if canonical_id(p.campaign_id, "Campaign")})
+
+
+def by_member(people: list[Participant]) -> dict[tuple[str | None, str], list[Participant]]:
+    """Participants by (Campaign Id, person Id): one member each; the batch's last one decides the status."""
+    groups: dict[tuple[str | None, str], list[Participant]] = {}
+    for p in people:
+        groups.setdefault((p.campaign_id, p.person_id), []).append(p)
+    return groups
 
 
 class MemberSync:
@@ -52,14 +64,30 @@ class MemberSync:
         rows = [row for rows in self.client.query_many(soqls) for row in rows] if soqls else []
         return {**known.by_person, **membership.index_members([lookups.member_of(row) for row in rows])}
 
+    def known_status_changes(self, matched: list[Participant], known: KnownMembers) -> list[StatusChange]:
+        """The Status updates of members the lookup already found for these matched participants.
+
+        batch.py sends them in the Collections call of the Contact/Lead updates; `known` then holds
+        each member as it will be, so `write` does not send them again.
+        """
+        changes = []
+        for member_key, group in by_member(matched).items():
+            member = known.by_person.get(member_key)
+            if member is None:
+                continue
+            for p in group:
+                p.member_id = member.id
+            change = membership.status_update(member, group[-1].status)
+            if change:
+                changes.append((group, change))
+                known.by_person[member_key] = dataclasses.replace(member, status=change["Status"])
+        return changes
+
     def write(self, ready: list[Participant], known: KnownMembers) -> None:
         # New Contacts/Leads cannot be members yet: only existing ones are looked up.
         existing = self.members_of([p for p in ready if not p.created], known)
-        by_member: dict[tuple[str | None, str], list[Participant]] = {}  # one member per campaign and person
-        for p in ready:
-            by_member.setdefault((p.campaign_id, p.person_id), []).append(p)
         creates, updates = [], []
-        for member_key, group in by_member.items():
+        for member_key, group in by_member(ready).items():
             last = group[-1]  # the latest participant of the batch decides the status
             member = existing.get(member_key)
             if member is None:
@@ -109,11 +137,17 @@ class MemberSync:
                 updates.append((group, change))
         self._save_member_updates(updates)
 
-    def _save_member_updates(self, updates: list[tuple[list[Participant], dict]]) -> None:
+    def _save_member_updates(self, updates: list[StatusChange]) -> None:
         if not updates:
             return
         for (group, _), result in zip(updates, self.client.save("PATCH", [change for _, change in updates])):
-            if not result.get("success"):
-                error = error_from_save_result(result)
-                for p in group:
-                    p.fail(error, self.final_fingerprint(p, error))
+            self.account_update(group, result)
+
+    def account_update(self, group: list[Participant], result: dict) -> None:
+        """A failed Status update fails its participants (those not failed already, e.g. by their person)."""
+        if result.get("success"):
+            return
+        error = error_from_save_result(result)
+        for p in group:
+            if p.result is None:
+                p.fail(error, self.final_fingerprint(p, error))

@@ -46,6 +46,7 @@ class FakeSalesforce:
         self.records = {"Contact": {}, "Lead": {}, "CampaignMember": {}}
         self.ids = itertools.count(1)
         self.record_errors = {}  # Email -> statusCode returned by Collections create
+        self.update_errors = {}  # Id -> statusCode returned by Collections update
         self.truncate_next_creates = []  # lengths the next Collections create replies are cut to (records still made)
         self.usage = [0, 15000]
         self.calls = []
@@ -137,8 +138,9 @@ class FakeSalesforce:
         for record in request.json()["records"]:
             sobject = record.pop("attributes")["type"]
             stored = self.records[sobject].get(record["Id"])
-            if stored is None:
-                results.append({"success": False, "errors": [{"statusCode": "ENTITY_IS_DELETED", "message": "gone"}]})
+            code = "ENTITY_IS_DELETED" if stored is None else self.update_errors.get(record["Id"])
+            if code:
+                results.append({"success": False, "errors": [{"statusCode": code, "message": code.lower()}]})
                 continue
             stored.update(record)
             results.append({"id": record["Id"], "success": True, "errors": []})

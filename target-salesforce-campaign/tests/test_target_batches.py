@@ -101,8 +101,28 @@ def test_existing_contact_and_member_are_updated(config, fake_sf, fake_em, run, 
     assert not fake_sf.records["Lead"]
     entry = fake_em.refs_by_guest()[f"{1:024x}"]["salesforce"]
     assert (entry["contact_id"], entry["campaign_member_id"]) == (contact_id, member_id)
-    # start, one lookup (the member found by its Contact's email in the same call), Contact and member updates
-    assert len(fake_sf.calls) - calls == 4
+    # start, one lookup (the member found by its Contact's email in the same call), one update of both
+    assert len(fake_sf.calls) - calls == 3
+
+
+@pytest.mark.parametrize("member_fails", [False, True])
+def test_person_and_member_updates_share_one_call_and_the_persons_error_wins(
+    config, fake_sf, fake_em, run, guest, member_fails
+):
+    contact_id, member_id = "003EXISTING0000Y5B", "00vEXISTING0000Y5B"
+    fake_sf.records["Contact"][contact_id] = {"Id": contact_id, "Email": "PERSON1@example.com", "LastName": "Old"}
+    fake_sf.records["CampaignMember"][member_id] = {"Id": member_id, "CampaignId": CAMPAIGN, "ContactId": contact_id,
+                                                 "Status": "Sent"}
+    fake_sf.update_errors[contact_id] = "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    if member_fails:
+        fake_sf.update_errors[member_id] = "FIELD_INTEGRITY_EXCEPTION"
+    updates = len([c for c in fake_sf.calls if c.startswith("PATCH")])
+    run(config, [guest(1, showed_up=True)])
+    assert len([c for c in fake_sf.calls if c.startswith("PATCH")]) - updates == 1
+    assert fake_sf.records["CampaignMember"][member_id]["Status"] == ("Sent" if member_fails else "Attended")
+    entry = fake_em.refs_by_guest()[f"{1:024x}"]["salesforce"]
+    assert entry["last_error"]["code"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    assert (entry["contact_id"], entry["campaign_member_id"]) == (contact_id, member_id)
 
 
 def test_trashed_never_synced_participant_creates_nothing(config, fake_sf, fake_em, run, guest):
