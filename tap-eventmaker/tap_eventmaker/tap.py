@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typing as t
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
-from tap_eventmaker import log_redaction, streams, sync_state
+from tap_eventmaker import log_redaction, run_config, streams, sync_state
 from tap_eventmaker.client import (
     DEFAULT_MAX_TRIES,
     DEFAULT_REQUEST_TIMEOUT,
@@ -22,6 +23,7 @@ from tap_eventmaker.selection import SYNC_STATUS_VALUES, ParticipantSelection
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
+CONFIG_ARGS = "tap_eventmaker.config_args"  # click context meta key: the raw --config values
 STREAM_TYPES = (streams.EventsStream, streams.GuestCategoriesStream, streams.GuestsStream)
 SYNC_STATUS = th.StringType(allowed_values=list(SYNC_STATUS_VALUES))
 
@@ -159,6 +161,25 @@ class TapEventmaker(Tap):
         """Set up as the SDK does, then keep the auth token out of every log line of the process."""
         super().__init__(*args, **kwargs)
         log_redaction.install(self.config.get("auth_token"))
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:  # noqa: ANN401
+        """Read the config files as the SDK does, and remember their paths for ``invoke``."""
+        config = super().cb_config(ctx, param, value)
+        ctx.meta[CONFIG_ARGS] = value
+        return config
+
+    @classmethod
+    def invoke(cls, *, about: bool = False, **kwargs: t.Any) -> None:
+        """Run the sync as the SDK does, first taking the secrets out of Meltano's run config files.
+
+        Click calls this only once the config is read, and never for ``--discover``/``--test``
+        (their callbacks exit before); ``--about`` exits in the SDK's ``invoke``.
+        """
+        if not about:
+            config_args = click.get_current_context().meta.get(CONFIG_ARGS, ())
+            run_config.protect_run_files(config_args, run_config.secret_settings(cls.config_jsonschema))
+        super().invoke(about=about, **kwargs)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Check the settings against the schema, then the selection rules it cannot state.
