@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -105,6 +107,22 @@ def test_the_file_is_rewritten_after_the_read_and_before_the_first_request(cli, 
     code, messages = cli("--config", str(run_file))
     assert code == 0 and records(messages, "guests")
     assert seen and set(seen) == {(True, False)}  # every request carries the token; the file never does
+
+
+def test_a_tap_process_killed_at_its_first_message_leaves_no_token(run_file, seeded):
+    """The crash the rewrite is for: SIGKILL before the target could have scrubbed the tap's file."""
+    seeded.set_latency(300)  # the tap is then waiting for its first reply
+    command = [sys.executable, "-c", "from tap_eventmaker.tap import TapEventmaker; TapEventmaker.cli()"]
+    tap = subprocess.Popen([*command, "--config", str(run_file)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        first_message = json.loads(tap.stdout.readline())
+        tap.send_signal(signal.SIGKILL)
+    finally:
+        tap.kill()
+        tap.wait(timeout=30)
+        tap.stdout.close()
+    assert first_message["type"] in ("SCHEMA", "STATE") and tap.returncode == -signal.SIGKILL
+    assert seeded.auth_token not in run_file.read_text() and mode(run_file) == 0o600
 
 
 @pytest.mark.parametrize("mode_args", [["--discover"], ["--about"], ["--about", "--format=json"], ["--test=schema"]])
