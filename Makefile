@@ -87,9 +87,10 @@ demo: setup
 test: setup outside-clients chromium dagster-setup postgresql
 	bash scripts/test.sh
 
-# The long randomised runs (bookmark completeness, concurrent slices, write-back races): minutes each.
+# The long runs: the randomised ones (bookmark completeness, concurrent slices, write-back races),
+# minutes each, and every e2e test in both homes of the sync state (make test: the both_homes ones).
 test-long: setup
-	bash scripts/test.sh -m randomised_long
+	E2E_EVERY_HOME=1 bash scripts/test.sh -m "randomised_long or e2e"
 
 # Headless Chromium (Debian's package) renders sync-monitor's HTML report in the tests; apt-get update
 # only when the package lists do not know it yet.

@@ -36,7 +36,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from goals import DEFAULT_WRITEBACK_CONCURRENCY, evaluate, latency_floor_s
+from goals import DEFAULT_WRITEBACK_CONCURRENCY, add_latency_floors, evaluate
 from sandbox.meltano_project import StandIns, isolated_env
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -297,19 +297,6 @@ def run_floor(participants: int, work: Path) -> Measurement:
     wall = time.monotonic() - started
     return Measurement("sdk-floor", participants, 0, round(wall, 2), exit_code,
                        participants_per_s=round(participants / wall, 1))
-
-
-def add_latency_floors(results: list[Measurement], concurrency: int) -> None:
-    """Each run with added latency: its latency floor (SDK floor of its size from this invocation) and wall / floor."""
-    floors = {m.participants: m.wall_s for m in results if m.scenario == "sdk-floor" and m.exit_code == 0}
-    for m in results:
-        if m.latency_ms and m.participants in floors:
-            m.latency_floor_s = latency_floor_s(m.salesforce_calls, m.eventmaker_writes, m.latency_ms,
-                                                floors[m.participants], concurrency)
-            m.wall_to_floor = round(m.wall_s / m.latency_floor_s, 2)
-            m.floor_with_reads_s = latency_floor_s(m.salesforce_calls, m.eventmaker_writes + m.writeback_reads,
-                                                   m.latency_ms, floors[m.participants], concurrency)
-            m.wall_to_floor_with_reads = round(m.wall_s / m.floor_with_reads_s, 2)
 
 
 # --------------------------------------------------------------------------- main

@@ -164,6 +164,7 @@ class Project:
 
 SYNC_HOMES = ("third_party_applications_refs", "guest_metadata")
 TAP_HOME_SETTING = "sync_state_field"  # the tap's setting naming the same home (docs/contracts.md §1)
+EVERY_HOME = "E2E_EVERY_HOME"  # set (make test-long): every e2e test runs in both homes
 
 
 def tap_reads_home_setting() -> bool:
@@ -172,10 +173,18 @@ def tap_reads_home_setting() -> bool:
     return TAP_HOME_SETTING in TapEventmaker.config_jsonschema["properties"]
 
 
-@pytest.fixture(params=SYNC_HOMES)
+def pytest_generate_tests(metafunc):
+    """The tests marked `both_homes` (sync, resend, export, import) run once per home of the sync state
+    (writeback_field, contracts §1), the others in the default home; `E2E_EVERY_HOME=1` runs all in both."""
+    if "sync_home" in metafunc.fixturenames:
+        every = metafunc.definition.get_closest_marker("both_homes") or os.environ.get(EVERY_HOME)
+        metafunc.parametrize("sync_home", SYNC_HOMES if every else SYNC_HOMES[:1], indirect=True)
+
+
+@pytest.fixture
 def sync_home(request, sandbox) -> dict:
-    """The whole suite runs with each home of the sync state (writeback_field, contracts §1). For
-    guest_metadata the Eventmaker stand-in ignores refs writes, as the accounts that need that home do."""
+    """The environment of one home. For guest_metadata the Eventmaker stand-in ignores refs writes,
+    as the accounts that need that home do."""
     if request.param == "third_party_applications_refs":
         yield {}
         return

@@ -8,6 +8,7 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+@pytest.mark.both_homes
 def test_export_writes_every_participants_sync_information(project, seeded):
     project.monitor("sync")
     main_bookmark = project.main_state()

@@ -5,6 +5,7 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+@pytest.mark.both_homes
 def test_imported_ids_win_over_the_uniqueness_key(project, seeded, tmp_path, sync_home):
     records = seeded.salesforce()["records"]
     contact = records["Contact"][0]

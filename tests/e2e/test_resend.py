@@ -8,6 +8,7 @@ import requests
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+@pytest.mark.both_homes
 def test_resends_send_unchanged_participants_under_their_own_state_id(project, seeded):
     project.monitor("sync")
     main_bookmark = project.main_state()
@@ -36,6 +37,9 @@ def test_resends_send_unchanged_participants_under_their_own_state_id(project, s
     assert filters == [{"event_ids": [event_id]}, {"sync_status": ["error"]}, {"participant_uids": [synced["uid"]]}]
     # The main pipeline's history holds only the sync itself.
     assert len(project.monitor_json("runs", "list", "--pipeline", "sync")) == 1
+    # The resends stored each fingerprint in the home: the next sync sends nobody again.
+    after = project.outcomes(project.monitor("sync"))
+    assert after.get("created", 0) == after.get("updated", 0) == 0 and after["unchanged"] > 0
 
 
 def test_resend_needs_a_selection(project, sandbox):
