@@ -67,7 +67,7 @@ dagster-dev: dagster-setup
 		.venv/bin/dagster dev -m eventmaker_sync_dagster.definitions
 
 dagster-constraints:
-	$(DAGSTER_VENV)/bin/pip freeze --exclude-editable | grep -v -iE '^(dagster|dagster-webserver|PyYAML|pytest)==' \
+	$(DAGSTER_VENV)/bin/pip freeze --exclude-editable | grep -v -iE '^(dagster|dagster-webserver|PyYAML|pytest|hypothesis)==' \
 		| sed '1i # Transitive pins of requirements.txt (regenerate: make dagster-constraints).' > $(DAGSTER_DIR)/constraints.txt
 
 # Debian's PostgreSQL: the Dagster tests start a private cluster of it as Meltano's system database.

@@ -4,14 +4,17 @@ Each test drives the real assets and sensor (`materialize`, `build_sensor_contex
 test instance; each Dagster run starts the project's real `meltano` in its own system directory.
 """
 
+import json
 import time
 
 from dagster import (
-    AssetRecordsFilter, DagsterEventType, DagsterRunStatus, SensorResult, SkipReason, build_sensor_context, materialize,
+    AssetRecordsFilter, DagsterEventType, DagsterRunStatus, DeleteDynamicPartitionsRequest, SensorResult, SkipReason,
+    build_sensor_context, materialize,
 )
 
 from eventmaker_sync_dagster.assets import EVENT_PARTITIONS, SYNC_ASSET, salesforce_campaign_members
 from eventmaker_sync_dagster.automation import eventmaker_events
+from eventmaker_sync_dagster.events import ABSENT_LISTINGS_BEFORE_REMOVAL
 from eventmaker_sync_dagster.commands import sync_command
 from eventmaker_sync_dagster.resource import MeltanoProject
 
@@ -46,12 +49,23 @@ def failures(result) -> list:
     return [event.step_failure_data for event in result.all_events if event.event_type == DagsterEventType.STEP_FAILURE]
 
 
-def test_the_sensor_adds_one_partition_per_event_and_nothing_when_none_is_new(instance, meltano, stand_ins):
+def test_the_sensor_adds_a_partition_per_event_and_removes_one_missing_from_three_listings(instance, meltano, stand_ins):
     discover(instance, meltano)
     assert sorted(instance.get_dynamic_partitions(EVENT_PARTITIONS.name)) == sorted(stand_ins.event_ids)
 
-    again = eventmaker_events(build_sensor_context(instance=instance, resources={"meltano": meltano}))
+    gone = "6a96860000000001000000ff"  # an event deleted from Eventmaker since its partition was added
+    instance.add_dynamic_partitions(EVENT_PARTITIONS.name, [gone])
+    context = build_sensor_context(instance=instance, resources={"meltano": meltano})
+    again = eventmaker_events(context)
     assert isinstance(again, SkipReason) and "no new event" in again.skip_message
+    assert json.loads(context.cursor) == {gone: 1}, "its first absence is counted, the partition kept"
+
+    context = build_sensor_context(instance=instance, resources={"meltano": meltano},
+                                   cursor=json.dumps({gone: ABSENT_LISTINGS_BEFORE_REMOVAL - 1}))
+    removed = eventmaker_events(context)
+    assert isinstance(removed, SensorResult) and json.loads(context.cursor) == {}
+    [request] = removed.dynamic_partitions_requests
+    assert isinstance(request, DeleteDynamicPartitionsRequest) and list(request.partition_keys) == [gone]
 
 
 def test_two_partitions_in_parallel_leave_every_person_once(instance, meltano, stand_ins, run_history, launch):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from dagster import DagsterRun, DagsterRunStatus, build_schedule_context, instance_for_test
 from dagster._utils.tags import TagConcurrencyLimitsCounter
 
@@ -15,7 +17,9 @@ from eventmaker_sync_dagster.automation import SCHEDULES, sync_schedule
 from eventmaker_sync_dagster.commands import (
     ResendSelection, checked, events_command, export_command, resend_command, sync_command,
 )
-from eventmaker_sync_dagster.events import events_from_singer
+from eventmaker_sync_dagster.events import (
+    ABSENT_LISTINGS_BEFORE_REMOVAL, Event, absences_from_cursor, events_from_singer, partition_changes,
+)
 from eventmaker_sync_dagster.logs import RunLog, notable, summary_metadata
 from eventmaker_sync_dagster.outcome import is_retryable
 
@@ -152,3 +156,38 @@ def test_warnings_errors_and_progress_reach_the_dagster_log_and_nothing_else():
     assert notable(json.dumps({"event": "Loader failed", "level": "error"})) == ("error", "meltano: Loader failed")
     assert notable(json.dumps(plugin_line("target-salesforce-campaign", "batch 3 sent"))) is None
     assert notable("plain text") is None
+
+
+EVENTS = [f"6a96860000000001000000{i:02d}" for i in range(5)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(EVENTS), unique=True), max_size=12))
+def test_partitions_follow_the_listings(listings):
+    """Any sequence of listings (empty ones included): a listed event has its partition; a partition
+    goes only after ABSENT_LISTINGS_BEFORE_REMOVAL non-empty listings in a row without its event,
+    and then it does go; an empty listing changes nothing."""
+    partitions, cursor, history = [], None, []
+    for listing in listings:
+        changes = partition_changes(partitions, [Event(e, None) for e in listing], absences_from_cursor(cursor))
+        before = list(partitions)
+        partitions = [p for p in partitions if p not in changes.remove] + changes.add
+        cursor = json.dumps(changes.absent)
+        if not listing:
+            assert partitions == before
+            continue
+        history.append(set(listing))
+        assert set(listing) <= set(partitions) and len(partitions) == len(set(partitions))
+        recent = history[-ABSENT_LISTINGS_BEFORE_REMOVAL:]
+        for event_id in set(before) - set(partitions):  # removed now
+            assert len(recent) == ABSENT_LISTINGS_BEFORE_REMOVAL and all(event_id not in seen for seen in recent)
+        for event_id in partitions:  # kept: listed lately; its absences since then are counted exactly
+            assert len(recent) < ABSENT_LISTINGS_BEFORE_REMOVAL or any(event_id in seen for seen in recent)
+            missed = absences_from_cursor(cursor).get(event_id, 0)
+            assert all(event_id not in seen for seen in history[len(history) - missed:])
+            assert missed == len(history) or event_id in history[-missed - 1]
+
+
+@pytest.mark.parametrize("cursor", [None, "", "not json", "[1]", '{"e": "x", "f": -1}', '{"e": true}'])
+def test_an_unreadable_cursor_counts_no_absence(cursor):
+    assert absences_from_cursor(cursor) == {}

@@ -1,5 +1,6 @@
 """What starts runs: the event sensor (partitions) and meltano.yml's two schedules."""
 
+import json
 from pathlib import Path
 
 from dagster import (
@@ -19,7 +20,7 @@ from dagster import (
 
 from .assets import EVENT_PARTITIONS, EXPORT_ASSET, SYNC_ASSET
 from .commands import events_command
-from .events import events_from_singer
+from .events import ABSENT_LISTINGS_BEFORE_REMOVAL, absences_from_cursor, events_from_singer, partition_changes
 from .resource import MeltanoProject, default_project_root
 from .concurrency import PARTITION_TAG
 from .schedules_config import meltano_schedules
@@ -32,17 +33,32 @@ PENDING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStat
 
 
 @sensor(minimum_interval_seconds=EVENT_SENSOR_INTERVAL_S, default_status=DefaultSensorStatus.RUNNING,
-        description="Adds a partition for each Eventmaker event the tap reads (no deploy needed).")
+        description="Keeps one partition per Eventmaker event the tap reads (no deploy needed): adds new "
+                    f"events, removes those missing from {ABSENT_LISTINGS_BEFORE_REMOVAL} listings in a row.")
 def eventmaker_events(context: SensorEvaluationContext, meltano: MeltanoProject) -> SensorResult | SkipReason:
     result = meltano.execute(events_command(), label="events")
     if not result.ok:
         return SkipReason(f"could not list the events: {result.log.error_line()}")
-    known = set(context.instance.get_dynamic_partitions(EVENT_PARTITIONS.name))
-    new = [event for event in events_from_singer(result.stdout) if event.event_id not in known]
-    if not new:
-        return SkipReason(f"no new event ({len(known)} known)")
-    context.log.info("new events: " + "; ".join(f"{event.event_id} {event.title or ''}".strip() for event in new))
-    return SensorResult(dynamic_partitions_requests=[EVENT_PARTITIONS.build_add_request([e.event_id for e in new])])
+    known = context.instance.get_dynamic_partitions(EVENT_PARTITIONS.name)
+    listed = events_from_singer(result.stdout)
+    changes = partition_changes(known, listed, absences_from_cursor(context.cursor))
+    context.update_cursor(json.dumps(changes.absent, sort_keys=True))
+    if changes.absent:
+        context.log.info("events missing from this listing (partition removed after "
+                         f"{ABSENT_LISTINGS_BEFORE_REMOVAL} in a row): "
+                         + ", ".join(f"{event_id} ({count})" for event_id, count in changes.absent.items()))
+    if not changes.add and not changes.remove:
+        return SkipReason(f"no new event ({len(known)} known)" if listed else "the tap listed no event: partitions kept")
+    requests = []
+    if changes.add:
+        titles = {event.event_id: event.title for event in listed}
+        context.log.info("new events: " + "; ".join(f"{e} {titles[e] or ''}".strip() for e in changes.add))
+        requests.append(EVENT_PARTITIONS.build_add_request(changes.add))
+    if changes.remove:
+        context.log.warning(f"events no longer listed by the tap {ABSENT_LISTINGS_BEFORE_REMOVAL} times in a row, "
+                            "partition removed (its runs stay in the history): " + ", ".join(changes.remove))
+        requests.append(EVENT_PARTITIONS.build_delete_request(changes.remove))
+    return SensorResult(dynamic_partitions_requests=requests)
 
 
 @schedule(job=SYNC_JOB, cron_schedule=SCHEDULES["sync"].interval, name=SCHEDULES["sync"].name.replace("-", "_"),
