@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/activate
 status=0
-# A full run uses two pytest-xdist workers: the Meltano-driven suites in one (tests/conftest.py),
-# the rest wherever a worker is free (about half the serial time on 2 cores). Arguments: one process, as given.
+# A full run uses two pytest-xdist workers: tests/e2e in one, tests/resilience in the other, each
+# one test at a time (tests/conftest.py), the rest wherever a worker is free. Arguments: one
+# process, as given.
 parallel=()
 if [ $# -eq 0 ]; then
     parallel=(-n auto --maxprocesses 2 --dist loadscope)

@@ -1,31 +1,30 @@
 """Shared by the project-level suites: how `make test` spreads the suites over two pytest-xdist workers.
 
-The tests that drive the real `meltano` CLI (tests/e2e, tests/resilience) run in one worker, one at a
-time as without xdist: some assert that a run did not wait for a delayed response, and two Meltano
-runs at once would compete for the 2 cores. Every other test is its own unit, given to whichever
-worker is free. xdist's `loadgroup` would do this with `xdist_group` marks, but pytest-xdist 3.8.0
-marks a group by renaming `item._nodeid`, which pytest 9 no longer reads; the scheduler below is
-xdist's `loadscope` with that one scope.
+Each suite that drives the real `meltano` CLI (tests/e2e, tests/resilience) runs in one worker, one
+test at a time as without xdist; the two suites are the largest units, so xdist sends them first,
+one to each worker, and every other test (its own unit) goes to whichever worker is free. xdist's
+`loadgroup` would do this with `xdist_group` marks, but pytest-xdist 3.8.0 marks a group by renaming
+`item._nodeid`, which pytest 9 no longer reads; the scheduler below is xdist's `loadscope` with one
+scope per Meltano-driven suite.
 """
 
 from __future__ import annotations
 
 import pytest
 
-MELTANO_SCOPE = "meltano"
 MELTANO_SUITES = ("tests/e2e/", "tests/resilience/")
 
 
 def _scheduler_class() -> type:
     from xdist.scheduler import LoadScopeScheduling
 
-    class MeltanoInOneWorker(LoadScopeScheduling):
-        """Scopes: one for the Meltano-driven suites (the largest, so sent first), one per other test."""
+    class MeltanoSuitesWhole(LoadScopeScheduling):
+        """Scopes: one per Meltano-driven suite, one per other test."""
 
         def _split_scope(self, nodeid: str) -> str:
-            return MELTANO_SCOPE if nodeid.startswith(MELTANO_SUITES) else nodeid
+            return next((suite for suite in MELTANO_SUITES if nodeid.startswith(suite)), nodeid)
 
-    return MeltanoInOneWorker
+    return MeltanoSuitesWhole
 
 
 @pytest.hookimpl(optionalhook=True)
