@@ -37,6 +37,14 @@ def by_member(people: list[Participant]) -> dict[tuple[str | None, str], list[Pa
     return groups
 
 
+def attach(group: list[Participant], member: membership.Member) -> StatusChange | None:
+    """Give the group its member; the Status update when the batch's last participant changes it."""
+    for p in group:
+        p.member_id = member.id
+    change = membership.status_update(member, group[-1].status)
+    return (group, change) if change else None
+
+
 class MemberSync:
     """Writes the CampaignMembers of the participants whose Contact/Lead is known."""
 
@@ -73,14 +81,10 @@ class MemberSync:
         changes = []
         for member_key, group in by_member(matched).items():
             member = known.by_person.get(member_key)
-            if member is None:
-                continue
-            for p in group:
-                p.member_id = member.id
-            change = membership.status_update(member, group[-1].status)
+            change = attach(group, member) if member else None
             if change:
-                changes.append((group, change))
-                known.by_person[member_key] = dataclasses.replace(member, status=change["Status"])
+                changes.append(change)
+                known.by_person[member_key] = dataclasses.replace(member, status=change[1]["Status"])
         return changes
 
     def write(self, ready: list[Participant], known: KnownMembers) -> None:
@@ -88,16 +92,11 @@ class MemberSync:
         existing = self.members_of([p for p in ready if not p.created], known)
         creates, updates = [], []
         for member_key, group in by_member(ready).items():
-            last = group[-1]  # the latest participant of the batch decides the status
             member = existing.get(member_key)
             if member is None:
                 creates.append(group)
-            else:
-                for p in group:
-                    p.member_id = member.id
-                change = membership.status_update(member, last.status)
-                if change:
-                    updates.append((group, change))
+            elif change := attach(group, member):
+                updates.append(change)
         self._create_members(creates)
         self._save_member_updates(updates)
 
@@ -130,11 +129,8 @@ class MemberSync:
                 for p in group:
                     p.fail(error, None)  # not final: the next run looks the member up again
                 continue
-            for p in group:
-                p.member_id = member.id
-            change = membership.status_update(member, group[-1].status)
-            if change:
-                updates.append((group, change))
+            if change := attach(group, member):
+                updates.append(change)
         self._save_member_updates(updates)
 
     def _save_member_updates(self, updates: list[StatusChange]) -> None:
